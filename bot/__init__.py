@@ -1,0 +1,1 @@
+"""Reflective-supervision companion for clinicians in training (IPNB)."""
