@@ -120,6 +120,10 @@ class TopicRule:
     terms: tuple[str, ...] = ()
     smart: tuple[str, ...] = ()
     pole: str | None = None  # "chaos" / "rigidity" for the two poles
+    # False for reflective topics where "I haven't considered X" still means X is the topic.
+    negatable: bool = True
+    # False for a topic that is recorded but never answered with theory (risk): pulls optional.
+    passages: bool = True
 
 
 @dataclass(frozen=True)
@@ -424,8 +428,13 @@ def _load_topics(r: _Reader, pack: Pack) -> tuple[TopicRule, ...]:
         for row in pulls.get("smart") or []:
             if row not in smart_ids:
                 r.fail("topics.yaml", entry, f"pulls SMART objective '{row}', which does not exist")
-        if not claim_ids and not pulls.get("terms"):
-            r.fail("topics.yaml", entry, "pulls nothing (give sections, claims or terms)")
+        passages = t.get("passages", True)
+        negatable = t.get("negatable", True)
+        for key, value in (("passages", passages), ("negatable", negatable)):
+            if not isinstance(value, bool):
+                r.fail("topics.yaml", entry, f"'{key}' must be true or false")
+        if passages is not False and not claim_ids and not pulls.get("terms"):
+            r.fail("topics.yaml", entry, "pulls nothing (give sections, claims or terms, or set passages: false)")
         pole = t.get("pole")
         if pole not in (None, "chaos", "rigidity"):
             r.fail("topics.yaml", entry, f"unknown pole '{pole}' (expected chaos or rigidity)")
@@ -433,6 +442,7 @@ def _load_topics(r: _Reader, pack: Pack) -> tuple[TopicRule, ...]:
             id=tid, label=str(t.get("label") or tid), cues=tuple(c.strip() for c in cues),
             pulls=tuple(dict.fromkeys(claim_ids)), follow_up=r.text("topics.yaml", entry, t, "follow_up"),
             terms=tuple(pulls.get("terms") or ()), smart=tuple(pulls.get("smart") or ()), pole=pole,
+            negatable=negatable is not False, passages=passages is not False,
         ))
     return tuple(out)
 
