@@ -27,6 +27,7 @@ class StoredSession:
     place: str | None = None  # pseudonym of where it runs (thread / DM channel), or None in the terminal
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    unreadable: bool = False  # state failed to decrypt (tampered, or the person's key destroyed); state is {}
 
 
 @dataclass

@@ -1,0 +1,661 @@
+"""The SQLite store (aiosqlite, WAL), implementing bot.core.ports.Store.
+
+One aiosqlite connection per process: its worker thread is the only place SQLite is touched.
+Writes use GROUP COMMIT: a caller turns its write into a small function, appends it to a
+pending list and (if no batch is queued yet) queues one batch job on the connection thread.
+The batch job takes every write waiting at that moment, runs them in ONE `BEGIN IMMEDIATE`
+transaction and resolves each caller's future only after COMMIT returned. So `put_session`
+is one round trip to the database thread, and N concurrent writers share one commit (one
+fsync under synchronous=FULL). If a batch fails, it is rolled back and each write is retried
+alone, so one bad write never fails its neighbours.
+
+Privacy: owners and places arrive as keyed pseudonyms; `state` and entry bodies are sealed with
+the owner's data key (AES-GCM, associated data = table, row id, owner), so a ciphertext moved
+to another row or person fails to open. A person's data key is wrapped by the master key;
+`delete_all` deletes that row, with `secure_delete=ON` (set on this connection at open, so
+freed pages are zeroed) and a WAL checkpoint so old page images leave the -wal file.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+import sqlite3
+import threading
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, AsyncIterator, Callable
+
+import aiosqlite
+
+from bot.core.keys import (
+    PENDING_SUFFIX, DataKey, DecryptError, Keyring, KeyProblem, WrongKeyError, find_secret, new_data_key,
+    read_key_file, row_aad,
+)
+from bot.core.ports import Entry, NewEntry, StoredSession
+from bot.paths import data_dir as default_data_dir
+from bot.store.migrate import migrate
+
+log = logging.getLogger(__name__)
+
+SYNCHRONOUS = ("NORMAL", "FULL")
+OPEN_STATUSES = ("active", "paused")
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def ts(dt: datetime) -> str:
+    """Fixed-width UTC text, so string order is time order."""
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_ts(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, (datetime, date)):
+        return obj.isoformat()
+    if isinstance(obj, (set, frozenset, tuple)):
+        return list(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def _dumps(obj: Any) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=_json_default).encode("utf-8")
+
+
+# --------------------------------------------------------------------------- SQL (prepared once, reused)
+
+_UPSERT_SESSION = (
+    "INSERT INTO sessions (id, owner, status, place, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (id) DO UPDATE SET status = excluded.status, place = excluded.place, state = excluded.state, "
+    "updated_at = excluded.updated_at WHERE sessions.owner = excluded.owner"
+)
+_SESSION_COLS = "id, owner, status, place, state, created_at, updated_at"
+_GET_SESSION = f"SELECT {_SESSION_COLS} FROM sessions WHERE id = ? AND owner = ?"
+_OPEN_SESSION_FOR = (f"SELECT {_SESSION_COLS} FROM sessions WHERE owner = ? AND status IN ('active', 'paused') "
+                     "ORDER BY updated_at DESC LIMIT 1")
+_SESSION_AT = (f"SELECT {_SESSION_COLS} FROM sessions WHERE place = ? AND status IN ('active', 'paused') "
+               "ORDER BY updated_at DESC LIMIT 1")
+_INSERT_ENTRY = ("INSERT INTO entries (id, owner, session_id, created_at, updated_at, case_tag, body) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?)")
+_MARK_SAVED = "UPDATE sessions SET status = 'saved', updated_at = ? WHERE id = ? AND owner = ?"
+_ENTRY_COLS = "id, owner, created_at, updated_at, body"
+_GET_ENTRY = f"SELECT {_ENTRY_COLS} FROM entries WHERE id = ? AND owner = ?"
+_HISTORY_OF = "SELECT entry_id, seq, edited_at, body FROM entry_history WHERE owner = ? AND entry_id = ? ORDER BY seq"
+_HISTORY_OF_OWNER = "SELECT entry_id, seq, edited_at, body FROM entry_history WHERE owner = ? ORDER BY entry_id, seq"
+_GET_KEY = "SELECT key_id, wrapped FROM person_keys WHERE owner = ?"
+_INSERT_KEY = ("INSERT INTO person_keys (owner, key_id, wrapped, created_at) VALUES (?, ?, ?, ?) "
+               "ON CONFLICT (owner) DO NOTHING")
+
+
+# --------------------------------------------------------------------------- key loading
+
+def _resolve(db_path: Path | None, data_dir: Path | None, key_file: Path | None) -> tuple[Path, Path, Path]:
+    if data_dir is None:
+        data_dir = Path(db_path).parent if db_path is not None else default_data_dir()
+    data_dir = Path(data_dir)
+    db_path = Path(db_path) if db_path is not None else data_dir / "bot.sqlite3"
+    key_file = Path(key_file) if key_file is not None else data_dir / "secret.key"
+    return db_path, data_dir, key_file
+
+
+@dataclass
+class _DbFacts:
+    has_data: bool = False
+    check_value: str | None = None
+    key_id: str | None = None
+    pseudonym_key: bytes | None = None
+
+
+def _read_facts(conn: sqlite3.Connection) -> _DbFacts:
+    facts = _DbFacts()
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "meta" in tables:
+        meta = dict(conn.execute("SELECT name, value FROM meta"))
+        facts.check_value = meta.get("key_check")
+        facts.key_id = meta.get("key_id")
+        if meta.get("pseudonym_key"):
+            facts.pseudonym_key = bytes.fromhex(meta["pseudonym_key"])
+    facts.has_data = facts.check_value is not None or any(
+        conn.execute(f"SELECT 1 FROM {t} LIMIT 1").fetchone() for t in ("person_keys", "sessions", "entries") if t in tables)
+    return facts
+
+
+def _db_facts(db_path: Path) -> _DbFacts:
+    if not db_path.exists():
+        return _DbFacts()
+    conn = sqlite3.connect(db_path, timeout=10)
+    try:
+        return _read_facts(conn)
+    finally:
+        conn.close()
+
+
+def _verify(keyring: Keyring, facts: _DbFacts, key_file: Path) -> None:
+    if facts.check_value is None:
+        return
+    if not keyring.matches(facts.check_value):
+        hint = ""
+        pending = key_file.with_name(key_file.name + PENDING_SUFFIX)
+        if pending.exists():
+            try:
+                if Keyring(read_key_file(pending)).matches(facts.check_value):
+                    hint = (f" A key rotation was interrupted after the database switched to the new key, "
+                            f"which is in {pending}: run `python -m bot keys rotate` to finish it.")
+            except KeyProblem:
+                pass
+        raise WrongKeyError(
+            "The secret key does not match this database (its key check value differs), so the "
+            "bot will not start: with this key nothing stored could be read and every pseudonym "
+            "would change. Restore the right key file or BOT_SECRET_KEY." + hint)
+    if facts.pseudonym_key is not None:
+        try:
+            keyring.adopt_pseudonym_key(facts.pseudonym_key)
+        except DecryptError:
+            raise WrongKeyError("The stored pseudonym key does not open with this secret key: the "
+                                "database's meta table is damaged or was edited.") from None
+
+
+def load_keyring(data_dir: Path | None = None, *, db_path: Path | None = None, key_file: Path | None = None,
+                 env: dict[str, str] | None = None) -> Keyring:
+    """The keyring for this data directory, checked against its database.
+
+    The key comes from env BOT_SECRET_KEY, else `secret.key` in the data directory. A new key file
+    (mode 0600) is created only when the database holds no data; with data and no key, or a key
+    that does not match the stored check value, this raises a KeyProblem with a clear message.
+    """
+    db_path, data_dir, key_file = _resolve(db_path, data_dir, key_file)
+    facts = _db_facts(db_path)
+    source = find_secret(key_file, allow_create=not facts.has_data, env=env)
+    keyring = Keyring(source.secret)
+    if source.created:
+        log.info("created a new secret key file (mode 0600) in the data directory")
+    _verify(keyring, facts, key_file)
+    return keyring
+
+
+# --------------------------------------------------------------------------- the store
+
+class SQLiteStore:
+    """bot.core.ports.Store on one aiosqlite connection, with group commit for writes."""
+
+    def __init__(self, conn: aiosqlite.Connection, keyring: Keyring, *, db_path: Path, data_dir: Path,
+                 key_file: Path, clock: Clock = utc_now):
+        self._conn = conn
+        self._raw: sqlite3.Connection = conn._conn  # only ever used on the connection's own thread
+        self.keyring = keyring
+        self.db_path = db_path
+        self.data_dir = data_dir
+        self.key_file = key_file
+        self.clock = clock
+        self._loop = asyncio.get_running_loop()
+        self._lock = threading.Lock()
+        self._pending: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future]] = []
+        self._scheduled = False
+        self._keys: dict[str, DataKey] = {}
+        self._key_lock = asyncio.Lock()
+        self._closed = False
+        self.batches = 0  # number of commits (for tests and benchmarks)
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore(db={self.db_path.name!r})"
+
+    # ----------------------------------------------------------------- plumbing
+    def _submit(self, job: Callable[[], Any]) -> None:
+        tx = getattr(self._conn, "_tx", None)
+        if tx is not None:
+            tx.put_nowait((None, job))
+        else:  # pragma: no cover - other aiosqlite layouts
+            asyncio.ensure_future(self._conn._execute(job))
+
+    def _write(self, fn: Callable[[sqlite3.Connection], Any]) -> asyncio.Future:
+        """Queue one write (a function of the sqlite3 connection, run inside the batch's
+        transaction). The future resolves after its transaction committed."""
+        if self._closed:
+            raise RuntimeError("store is closed")
+        fut = self._loop.create_future()
+        with self._lock:
+            self._pending.append((fn, fut))
+            schedule = not self._scheduled
+            self._scheduled = True
+        if schedule:
+            self._submit(self._run_batch)
+        return fut
+
+    def _run_batch(self) -> None:  # runs on the connection thread
+        with self._lock:
+            batch, self._pending = self._pending, []
+            self._scheduled = False
+        if not batch:
+            return
+        c = self._raw
+        results: list[tuple[asyncio.Future, bool, Any]]
+        try:
+            c.execute("BEGIN IMMEDIATE")
+            values = [fn(c) for fn, _ in batch]
+            c.execute("COMMIT")
+            self.batches += 1
+            results = [(fut, True, v) for (_, fut), v in zip(batch, values)]
+        except BaseException as exc:  # roll back, then isolate the failing write
+            _rollback(c)
+            if len(batch) == 1:
+                results = [(batch[0][1], False, exc)]
+            else:
+                results = [self._run_one(c, fn, fut) for fn, fut in batch]
+        try:
+            self._loop.call_soon_threadsafe(_resolve_all, results)
+        except RuntimeError:  # loop closed
+            pass
+
+    def _run_one(self, c: sqlite3.Connection, fn, fut) -> tuple[asyncio.Future, bool, Any]:
+        try:
+            c.execute("BEGIN IMMEDIATE")
+            value = fn(c)
+            c.execute("COMMIT")
+            self.batches += 1
+            return fut, True, value
+        except BaseException as exc:
+            _rollback(c)
+            return fut, False, exc
+
+    async def _read(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run a read function on the connection thread (one round trip)."""
+        return await self._conn._execute(fn, self._raw, *args)
+
+    async def _fetch(self, sql: str, params: tuple) -> list[tuple]:
+        return list(await self._conn.execute_fetchall(sql, params))
+
+    async def flush(self) -> None:
+        """Wait until every write queued so far is committed."""
+        await self._write(lambda c: None)
+
+    # ----------------------------------------------------------------- data keys
+    async def _data_key(self, owner: str, create: bool) -> DataKey | None:
+        dk = self._keys.get(owner)
+        if dk is not None:
+            return dk
+        async with self._key_lock:
+            dk = self._keys.get(owner)
+            if dk is not None:
+                return dk
+            rows = await self._fetch(_GET_KEY, (owner,))
+            if not rows and create:
+                raw = new_data_key()
+                wrapped = self.keyring.wrap(raw, owner)
+                stamp = ts(self.clock())
+                inserted = await self._write(
+                    lambda c: c.execute(_INSERT_KEY, (owner, self.keyring.key_id, wrapped, stamp)).rowcount)
+                if inserted:
+                    dk = DataKey(raw)
+                else:
+                    rows = await self._fetch(_GET_KEY, (owner,))
+            if dk is None and rows:
+                key_id, wrapped = rows[0]
+                if key_id != self.keyring.key_id:
+                    raise WrongKeyError("a person's data key is wrapped under another master key "
+                                        "(an interrupted rotation?); run `python -m bot keys check`")
+                dk = DataKey(self.keyring.unwrap(wrapped, owner))
+            if dk is not None:
+                self._keys[owner] = dk
+            return dk
+
+    # ----------------------------------------------------------------- sessions
+    async def put_session(self, session: StoredSession) -> None:
+        dk = self._keys.get(session.owner) or await self._data_key(session.owner, create=True)
+        now = self.clock()
+        if session.created_at is None:
+            session.created_at = now
+        session.updated_at = now
+        blob = dk.seal(_dumps(session.state), row_aad("sessions", session.id, session.owner))
+        params = (session.id, session.owner, session.status, session.place, blob, ts(session.created_at), ts(now))
+
+        def op(c: sqlite3.Connection) -> None:
+            if c.execute(_UPSERT_SESSION, params).rowcount != 1:
+                raise PermissionError("session id already belongs to another owner")
+
+        await self._write(op)
+
+    def _session_from(self, row: tuple, dk: DataKey | None) -> StoredSession:
+        sid, owner, status, place, blob, created, updated = row
+        unreadable = False
+        state: dict[str, Any] = {}
+        try:
+            if dk is None:
+                raise DecryptError("no data key")
+            state = json.loads(dk.open(blob, row_aad("sessions", sid, owner)))
+        except (DecryptError, ValueError):
+            log.warning("session %s could not be decrypted (tampered, or its key is gone)", sid)
+            unreadable = True
+        session = StoredSession(id=sid, owner=owner, status=status, state=state, place=place,
+                                created_at=parse_ts(created), updated_at=parse_ts(updated))
+        if unreadable:
+            session.unreadable = True
+        return session
+
+    async def _one_session(self, sql: str, params: tuple) -> StoredSession | None:
+        rows = await self._fetch(sql, params)
+        if not rows:
+            return None
+        owner = rows[0][1]
+        try:
+            dk = await self._data_key(owner, create=False)
+        except DecryptError:
+            dk = None
+        return self._session_from(rows[0], dk)
+
+    async def get_session(self, owner: str, session_id: str) -> StoredSession | None:
+        return await self._one_session(_GET_SESSION, (session_id, owner))
+
+    async def open_session_for(self, owner: str) -> StoredSession | None:
+        return await self._one_session(_OPEN_SESSION_FOR, (owner,))
+
+    async def session_at(self, place: str) -> StoredSession | None:
+        return await self._one_session(_SESSION_AT, (place,))
+
+    # ----------------------------------------------------------------- entries
+    async def save_entry(self, owner: str, session_id: str | None, entry: NewEntry) -> str:
+        dk = await self._data_key(owner, create=True)
+        entry_id = secrets.token_urlsafe(9)
+        stamp = ts(self.clock())
+        body = dk.seal(_dumps(_entry_body(entry)), row_aad("entries", entry_id, owner))
+        tag = dk.case_tag(entry.case) if entry.case else None
+
+        def op(c: sqlite3.Connection) -> None:
+            c.execute(_INSERT_ENTRY, (entry_id, owner, session_id, stamp, stamp, tag, body))
+            if session_id is not None:
+                c.execute(_MARK_SAVED, (stamp, session_id, owner))
+
+        await self._write(op)
+        return entry_id
+
+    def _entry_from(self, row: tuple, dk: DataKey | None, history: list[tuple]) -> Entry:
+        eid, owner, created, updated, blob = row
+        try:
+            if dk is None:
+                raise DecryptError("no data key")
+            data = json.loads(dk.open(blob, row_aad("entries", eid, owner)))
+        except (DecryptError, ValueError):
+            log.warning("journal entry %s could not be decrypted (tampered, or its key is gone)", eid)
+            return Entry(id=eid, owner=owner, created_at=parse_ts(created), updated_at=parse_ts(updated), text="",
+                         answers={}, topics=[], case=None, skipped=[], prompt=None, unreadable=True)
+        versions = []
+        unreadable = False
+        for _, seq, edited_at, hblob in history:
+            try:
+                old = json.loads(dk.open(hblob, row_aad("entry_history", eid, owner, str(seq))))
+                versions.append({"text": old["text"], "edited_at": old.get("edited_at"), "replaced_at": edited_at})
+            except (DecryptError, ValueError, KeyError):
+                log.warning("an earlier version of journal entry %s could not be decrypted", eid)
+                unreadable = True
+        return Entry(id=eid, owner=owner, created_at=parse_ts(created), updated_at=parse_ts(updated),
+                     text=data.get("text", ""), answers=data.get("answers", {}), topics=data.get("topics", []),
+                     case=data.get("case"), skipped=data.get("skipped", []), prompt=data.get("prompt"),
+                     history=versions, unreadable=unreadable)
+
+    async def _owner_key_or_none(self, owner: str) -> DataKey | None:
+        try:
+            return await self._data_key(owner, create=False)
+        except DecryptError:
+            log.warning("a person's data key could not be unwrapped; their rows are unreadable")
+            return None
+
+    async def list_entries(self, owner: str, since: datetime | None = None, until: datetime | None = None,
+                           case: str | None = None) -> list[Entry]:
+        dk = await self._owner_key_or_none(owner)
+        sql = f"SELECT {_ENTRY_COLS} FROM entries WHERE owner = ?"
+        params: list[Any] = [owner]
+        if since is not None:
+            sql += " AND created_at >= ?"
+            params.append(ts(since))
+        if until is not None:
+            sql += " AND created_at <= ?"
+            params.append(ts(until))
+        if case is not None:
+            if dk is None:
+                return []
+            sql += " AND case_tag = ?"
+            params.append(dk.case_tag(case))
+        sql += " ORDER BY created_at DESC, id"
+
+        def read(c: sqlite3.Connection) -> tuple[list[tuple], list[tuple]]:
+            rows = c.execute(sql, params).fetchall()
+            hist = c.execute(_HISTORY_OF_OWNER, (owner,)).fetchall() if rows else []
+            return rows, hist
+
+        rows, hist = await self._read(read)
+        by_entry: dict[str, list[tuple]] = {}
+        for h in hist:
+            by_entry.setdefault(h[0], []).append(h)
+        return [self._entry_from(r, dk, by_entry.get(r[0], [])) for r in rows]
+
+    async def get_entry(self, owner: str, entry_id: str) -> Entry | None:
+        def read(c: sqlite3.Connection):
+            rows = c.execute(_GET_ENTRY, (entry_id, owner)).fetchall()
+            return rows, (c.execute(_HISTORY_OF, (owner, entry_id)).fetchall() if rows else [])
+
+        rows, hist = await self._read(read)
+        if not rows:
+            return None
+        return self._entry_from(rows[0], await self._owner_key_or_none(owner), hist)
+
+    async def edit_entry(self, owner: str, entry_id: str, text: str) -> bool:
+        """Replace the text; the previous version goes to entry_history (encrypted). Raises
+        DecryptError if the current version is unreadable (nothing is changed then)."""
+        dk = await self._owner_key_or_none(owner)
+        if dk is None:
+            return False
+        now = ts(self.clock())
+
+        def op(c: sqlite3.Connection) -> bool:
+            row = c.execute(_GET_ENTRY, (entry_id, owner)).fetchone()
+            if row is None:
+                return False
+            _, _, _, updated, blob = row
+            data = json.loads(dk.open(blob, row_aad("entries", entry_id, owner)))
+            seq = c.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM entry_history WHERE entry_id = ?", (entry_id,)).fetchone()[0]
+            old = dk.seal(_dumps({"text": data.get("text", ""), "edited_at": updated}),
+                          row_aad("entry_history", entry_id, owner, str(seq)))
+            c.execute("INSERT INTO entry_history (entry_id, seq, owner, edited_at, body) VALUES (?, ?, ?, ?, ?)",
+                      (entry_id, seq, owner, now, old))
+            data["text"] = text
+            c.execute("UPDATE entries SET body = ?, updated_at = ? WHERE id = ? AND owner = ?",
+                      (dk.seal(_dumps(data), row_aad("entries", entry_id, owner)), now, entry_id, owner))
+            return True
+
+        return await self._write(op)
+
+    async def delete_entry(self, owner: str, entry_id: str) -> bool:
+        def op(c: sqlite3.Connection) -> bool:
+            if c.execute("DELETE FROM entries WHERE id = ? AND owner = ?", (entry_id, owner)).rowcount != 1:
+                return False
+            c.execute("DELETE FROM entry_history WHERE entry_id = ? AND owner = ?", (entry_id, owner))
+            return True
+
+        return await self._write(op)
+
+    async def delete_all(self, owner: str) -> int:
+        """Remove every row of this person and destroy their data key. Returns the number of
+        journal entries removed. Freed pages are zeroed (secure_delete) and the WAL is
+        checkpointed and truncated, so the old page images leave the -wal file too."""
+        def op(c: sqlite3.Connection) -> int:
+            c.execute("DELETE FROM entry_history WHERE owner = ?", (owner,))
+            n = c.execute("DELETE FROM entries WHERE owner = ?", (owner,)).rowcount
+            c.execute("DELETE FROM sessions WHERE owner = ?", (owner,))
+            c.execute("DELETE FROM person_keys WHERE owner = ?", (owner,))
+            return n
+
+        n = await self._write(op)
+        self._keys.pop(owner, None)
+        await self.checkpoint()
+        log.info("erased one person's data (%d entries) and destroyed their data key", n)
+        return n
+
+    async def purge_older_than(self, days: int, now: datetime | None = None, owner: str | None = None) -> int:
+        """Retention: delete entries (with their history) and sessions last touched more than
+        `days` days before `now`, for one owner or everyone. Returns the entries removed."""
+        if days < 0:
+            raise ValueError("days must be >= 0")
+        cutoff = ts((now or self.clock()) - timedelta(days=days))
+        scope = "" if owner is None else " AND owner = ?"
+        extra: tuple = () if owner is None else (owner,)
+
+        def op(c: sqlite3.Connection) -> int:
+            c.execute("DELETE FROM entry_history WHERE entry_id IN "
+                      f"(SELECT id FROM entries WHERE created_at < ?{scope})", (cutoff, *extra))
+            n = c.execute(f"DELETE FROM entries WHERE created_at < ?{scope}", (cutoff, *extra)).rowcount
+            c.execute(f"DELETE FROM sessions WHERE updated_at < ?{scope}", (cutoff, *extra))
+            return n
+
+        n = await self._write(op)
+        if n:
+            await self.checkpoint()
+        return n
+
+    # ----------------------------------------------------------------- maintenance
+    async def checkpoint(self) -> None:
+        await self._read(lambda c: c.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall())
+
+    async def vacuum(self) -> None:
+        await self.flush()
+        await self._read(lambda c: c.execute("VACUUM"))
+        await self.checkpoint()
+
+    async def integrity_check(self) -> str:
+        return (await self._read(lambda c: c.execute("PRAGMA integrity_check").fetchone()))[0]
+
+    async def check_all_keys(self) -> tuple[int, int]:
+        """(wrapped keys that open, wrapped keys that do not)."""
+        rows = await self._fetch("SELECT owner, key_id, wrapped FROM person_keys", ())
+        ok = bad = 0
+        for owner, key_id, wrapped in rows:
+            try:
+                if key_id != self.keyring.key_id:
+                    raise DecryptError("other key id")
+                self.keyring.unwrap(wrapped, owner)
+                ok += 1
+            except DecryptError:
+                bad += 1
+        return ok, bad
+
+    async def rewrap(self, new: Keyring) -> int:
+        """Re-wrap every data key (and the pseudonym key) under `new`, in ONE transaction,
+        and store its check value. Returns the number of data keys re-wrapped."""
+        old = self.keyring
+
+        def op(c: sqlite3.Connection) -> int:
+            rows = c.execute("SELECT owner, key_id, wrapped FROM person_keys").fetchall()
+            for owner, key_id, wrapped in rows:
+                if key_id != old.key_id:
+                    raise WrongKeyError("a data key is wrapped under an unknown master key")
+                raw = old.unwrap(wrapped, owner)
+                c.execute("UPDATE person_keys SET key_id = ?, wrapped = ? WHERE owner = ?",
+                          (new.key_id, new.wrap(raw, owner), owner))
+            _write_meta(c, new)
+            return len(rows)
+
+        n = await self._write(op)
+        self.keyring = new
+        return n
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        await self.flush()
+        self._closed = True
+        await self._conn.close()
+
+
+def _entry_body(entry: NewEntry) -> dict[str, Any]:
+    return {"text": entry.text, "answers": dict(entry.answers), "topics": list(entry.topics), "case": entry.case,
+            "skipped": list(entry.skipped), "prompt": entry.prompt}
+
+
+def _write_meta(c: sqlite3.Connection, keyring: Keyring) -> None:
+    for name, value in (("key_check", keyring.check_value), ("key_id", keyring.key_id),
+                        ("pseudonym_key", keyring.wrapped_pseudonym_key().hex())):
+        c.execute("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                  (name, value))
+
+
+def _rollback(c: sqlite3.Connection) -> None:
+    try:
+        if c.in_transaction:
+            c.execute("ROLLBACK")
+    except sqlite3.Error:
+        pass
+
+
+def _resolve_all(results: list[tuple[asyncio.Future, bool, Any]]) -> None:
+    for fut, ok, value in results:
+        if fut.done():
+            continue
+        if ok:
+            fut.set_result(value)
+        else:
+            fut.set_exception(value)
+
+
+# --------------------------------------------------------------------------- opening
+
+def _prepare(c: sqlite3.Connection, synchronous: str, keyring: Keyring, key_file: Path) -> None:
+    """On the connection thread: pragmas, migrations, key check (stored on first start)."""
+    c.execute("PRAGMA journal_mode = WAL")
+    c.execute(f"PRAGMA synchronous = {synchronous}")
+    c.execute("PRAGMA foreign_keys = ON")
+    c.execute("PRAGMA busy_timeout = 10000")
+    c.execute("PRAGMA secure_delete = ON")
+    migrate(c)
+    facts = _read_facts(c)
+    if facts.check_value is None:
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            if _read_facts(c).check_value is None:
+                _write_meta(c, keyring)
+            c.execute("COMMIT")
+        except BaseException:
+            _rollback(c)
+            raise
+        facts = _read_facts(c)
+    _verify(keyring, facts, key_file)
+
+
+@asynccontextmanager
+async def open_store(db_path: Path | None = None, data_dir: Path | None = None, synchronous: str = "NORMAL", *,
+                     key_file: Path | None = None, clock: Clock | None = None,
+                     env: dict[str, str] | None = None) -> AsyncIterator[SQLiteStore]:
+    """Open (creating and migrating) the SQLite store.
+
+    Defaults: data directory = bot.paths.data_dir() (or the folder of `db_path` when only that is
+    given), database = <data dir>/bot.sqlite3, key file = <data dir>/secret.key. Refuses to start
+    (KeyProblem) on a missing key with existing data, a malformed or wrong key, or a key file
+    readable by others.
+    """
+    synchronous = synchronous.upper()
+    if synchronous not in SYNCHRONOUS:
+        raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS)}")
+    db_path, data_dir, key_file = _resolve(db_path, data_dir, key_file)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    keyring = load_keyring(data_dir, db_path=db_path, key_file=key_file, env=env)
+    conn = await aiosqlite.connect(db_path, isolation_level=None, cached_statements=256, timeout=10)
+    try:
+        await conn._execute(_prepare, conn._conn, synchronous, keyring, key_file)
+        store = SQLiteStore(conn, keyring, db_path=db_path, data_dir=data_dir, key_file=key_file,
+                            clock=clock or utc_now)
+    except BaseException:
+        await conn.close()
+        raise
+    try:
+        yield store
+    finally:
+        await store.close()
