@@ -286,7 +286,7 @@ class FakeDiscord(FakeServer):
             payload.update({"user": u.payload(), "context": 1, "authorizing_integration_owners": {"1": str(u.id)}})
         if message is not None:
             payload["message"] = self.message_payload(message)
-        rec = InteractionRecord(iid, token, itype, self.clock(), channel.id, guild_id, u, payload,
+        rec = InteractionRecord(iid, token, itype, self.clock() - self.interaction_delay, channel.id, guild_id, u, payload,
                                 source_message_id=message.id if message else None)
         self.interactions[iid] = rec
         handle = Interaction(self, rec, _future=asyncio.get_running_loop().create_future())

@@ -84,7 +84,8 @@ async def create_bot_message(s: FakeServer, channel: FakeChannel, req: Req, *, f
                              payload: dict[str, Any] | None = None) -> FakeMessage:
     """Validate + store + dispatch a message authored by the bot (REST, interaction reply or follow-up)."""
     payload = req.body if payload is None else payload
-    check_message_payload(payload, len(req.files))
+    if not flags & LOADING:
+        check_message_payload(payload, len(req.files))
     msg_id = snowflake()
     attachments, blobs = build_attachments(s, msg_id, payload, req.files)
     allowed = payload.get("allowed_mentions")
@@ -649,9 +650,10 @@ async def interaction_callback(s: FakeServer, req: Req, interaction_id: str, tok
                                            msg_type=20 if rec.type == 2 else 0)
         rec.original_message_id = message.id
     elif rtype == 5:
+        # Discord shows a "thinking" placeholder (flag LOADING) until the original is edited.
         message = await create_bot_message(
             s, channel, req, interaction=rec, payload={"content": "", "flags": data.get("flags") or 0},
-            flags=LOADING, msg_type=20 if rec.type == 2 else 0) if True else None
+            flags=LOADING, msg_type=20 if rec.type == 2 else 0)
         rec.original_message_id = message.id
     elif rtype in (6, 7):
         rec.original_message_id = rec.source_message_id

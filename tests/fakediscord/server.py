@@ -147,6 +147,8 @@ class FakeServer:
         self._bot_cursor: dict[int, int] = {}
         self._changed = asyncio.Condition()
         self._handles: dict[int, Any] = {}  # interaction id -> api.Interaction handle
+        #: Pretend interactions reach the bot this many seconds late (tests the 3 s rule without sleeping).
+        self.interaction_delay = 0.0
 
     # ----------------------------------------------------------------- lifecycle
     @property
@@ -473,6 +475,8 @@ class FakeServer:
             else:
                 if not intents & GUILD_MESSAGES or not self.can_view(self.bot_user.id, channel):
                     return None
+                if channel.is_private_thread and self.bot_user.id not in channel.member_ids:
+                    return None  # private-thread messages reach members only
             privileged_content = (
                 msg.author.id == self.bot_user.id or channel.type == DM or self.bot_user.id in msg.mention_ids
             )

@@ -207,9 +207,23 @@ async def test_limits_rejected_with_discord_error_shape(fake_discord: FakeDiscor
             big.add_field(name=f"f{i}", value="v" * 1000)
         with pytest.raises(discord.HTTPException) as exc:
             await ch.send(embed=big)
-        assert "MAX_EMBED_SIZE_EXCEEDED" in exc.value.text
-        with pytest.raises(discord.HTTPException):
-            await ch.send(embeds=[discord.Embed(title=str(i)) for i in range(11)])
+        assert "Embed size exceeds maximum size of 6000" in exc.value.text
+        raw = discord.http.Route("POST", "/channels/{c}/messages", c=channel.id)
+        bad_payloads = {
+            "embeds": {"embeds": [{"title": str(i)} for i in range(11)]},
+            "embeds.0.fields": {"embeds": [{"fields": [{"name": "n", "value": "v"}] * 26}]},
+            "embeds.0.fields.0.value": {"embeds": [{"fields": [{"name": "n", "value": "v" * 1025}]}]},
+            "components": {"content": "x", "components": [
+                {"type": 1, "components": [{"type": 2, "style": 1, "label": "b", "custom_id": f"{r}"}]}
+                for r in range(6)]},
+            "components.0.components": {"content": "x", "components": [
+                {"type": 1, "components": [{"type": 2, "style": 1, "label": "b", "custom_id": f"{i}"}
+                                           for i in range(6)]}]},
+        }
+        for where, payload in bad_payloads.items():
+            with pytest.raises(discord.HTTPException) as exc:
+                await bot.http.request(raw, json=payload)
+            assert exc.value.code == 50035 and f"In {where}" in exc.value.text, (where, exc.value.text)
         await ch.send(file=discord.File(__file__, filename="note.txt"), content="with file")
         msg = await fake_discord.next_message(channel)
         assert msg.attachments[0]["filename"] == "note.txt" and msg.files["note.txt"].startswith(b'"""')
@@ -226,12 +240,11 @@ async def test_interaction_twice_and_deadlines(fake_discord: FakeDiscord) -> Non
         assert "InteractionResponded" in bot.events and "http:400:40060" in bot.events
 
         # 3 s without an answer -> 10062; 15 min later follow-ups -> 50027.
-        clock = fake_discord.clock
-        real = clock.base
-        clock.base = lambda: real() + 3.5  # everything the bot does now is "late"
-        inter = await fake_discord.slash(alice, "reflect", guild=guild, case="late")
-        clock.base = real
+        fake_discord.interaction_delay = 3.5
+        await fake_discord.slash(alice, "reflect", guild=guild, case="late")
+        fake_discord.interaction_delay = 0.0
         await _until(lambda: any(r.status == 404 for r in fake_discord.calls("POST", "/interactions/{i}/{t}/callback")))
+        assert fake_discord.calls("POST", "/interactions/{i}/{t}/callback")[-1].status == 404
 
         inter = await fake_discord.slash(alice, "slow", guild=guild)
         original = await inter.original()
@@ -254,3 +267,27 @@ async def test_autocomplete_and_message_command(fake_discord: FakeDiscord) -> No
         said = await fake_discord.say(alice, guild, "I felt calm")
         inter = await fake_discord.message_command(alice, "Save to my reflection journal", said)
         assert (await inter.response()).content == f"saved {said.id}: I felt calm"
+
+
+async def test_modal_limits(fake_discord: FakeDiscord) -> None:
+    guild = fake_discord.create_guild("Clinic")
+    alice = fake_discord.create_member(guild, "alice")
+    async with fake_discord.running(make_bot()) as bot:
+        await bot.tree.sync()
+        codes: list[str] = []
+
+        class TooLong(discord.ui.Modal, title="t" * 46):
+            text = discord.ui.TextInput(label="x", custom_id="x", max_length=4001)
+
+        @bot.tree.command(name="badmodal", description="opens an invalid modal")
+        async def badmodal(interaction: discord.Interaction) -> None:
+            try:
+                await interaction.response.send_modal(TooLong())
+            except discord.HTTPException as exc:
+                codes.append(f"{exc.code}:{exc.text}")
+
+        await bot.tree.sync()
+        await fake_discord.slash(alice, "badmodal", guild=guild)
+        await _until(lambda: bool(codes))
+        assert codes[0].startswith("50035:") and "data.title" in codes[0]
+        assert "max_length" in codes[0]
