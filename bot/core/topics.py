@@ -1,0 +1,315 @@
+"""Topic rules, compiled once: text -> the topics it touches, the cues that fired, what they pull.
+
+All cues of all rules become ONE regular expression: a prefix trie of the cue phrases rendered
+as nested alternations (so the engine tries a handful of first letters at each word start, not
+hundreds of phrases), wrapped in a look-ahead so overlapping cues are all seen in a single pass
+over the lower-cased text. Each matched phrase is mapped back to its cue by a dictionary
+lookup (exact phrases) or a longest-stem lookup (`overwhelm*`).
+
+Negation is a small scope rule (content/negation.yaml): a negator within a few words before the
+cue, in the same clause, cancels it; two negators cancel each other. The same `CueMatcher`
+serves risk screening (bot/core/safety.py).
+"""
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import yaml
+
+from bot.core.content import Pack, TopicRule
+
+_WS = re.compile(r"[\s\-]+")
+_WORD = re.compile(r"[a-z0-9']+")
+_SEP = "\x00"  # a space/hyphen inside a cue phrase
+_WILD = "\x01"  # a trailing `*`
+_END = "\x02"
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
+
+
+def normalise(text: str) -> str:
+    """Lower-case, with curly apostrophes made straight (offsets are preserved)."""
+    return text.lower().translate(_APOSTROPHES)
+
+
+def _cue_key(cue: str) -> str:
+    return _WS.sub(" ", normalise(cue).strip().rstrip("*").strip())
+
+
+# ---------------------------------------------------------------------------- negation
+
+
+@dataclass(frozen=True)
+class NegationRules:
+    window: int = 5
+    negators: frozenset[str] = frozenset()
+    phrases: tuple[tuple[str, ...], ...] = ()  # multi-word negators ("ruled out")
+    not_negators: tuple[tuple[str, ...], ...] = ()
+    suffix: str = "n't"
+    list_words: frozenset[str] = frozenset()
+    list_span: int = 3
+    breaks: re.Pattern[str] = field(default=re.compile(r"[.;:!?\n()\[\]]"))
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> "NegationRules":
+        from bot.paths import CONTENT_DIR
+
+        data = yaml.safe_load((path or CONTENT_DIR / "negation.yaml").read_text(encoding="utf-8"))
+        single, multi = set(), []
+        for n in data.get("negators") or []:
+            words = tuple(_WORD.findall(normalise(str(n))))
+            if len(words) == 1:
+                single.add(words[0])
+            elif words:
+                multi.append(words)
+        words = "|".join(re.escape(w) for w in data.get("clause_breaks") or [])
+        breaks = re.compile(r"[.;:!?\n()\[\]\u2014]|\s-\s" + (rf"|\b(?:{words})\b" if words else ""))
+        return cls(
+            window=int(data.get("window", 5)),
+            negators=frozenset(single),
+            phrases=tuple(sorted(multi, key=len, reverse=True)),
+            not_negators=tuple(tuple(_WORD.findall(normalise(p))) for p in data.get("not_negators") or []),
+            suffix=str(data.get("contraction_suffix", "n't")),
+            list_words=frozenset(data.get("list_words") or []),
+            list_span=int(data.get("list_span", 3)),
+            breaks=breaks,
+        )
+
+    def count(self, words: list[str]) -> int:
+        """How many negators stand in these words (the last `window` words before a cue)."""
+        firsts = self._firsts()
+        n, i = 0, 0
+        while i < len(words):
+            w = words[i]
+            if w not in firsts and not w.endswith(self.suffix):
+                i += 1
+                continue
+            skip = max((len(p) for p in self.not_negators if tuple(words[i:i + len(p)]) == p), default=0)
+            if skip:
+                i += skip
+                continue
+            phrase = next((p for p in self.phrases if tuple(words[i:i + len(p)]) == p), None)
+            if phrase:
+                n += 1
+                i += len(phrase)
+                continue
+            if w in self.negators or w.endswith(self.suffix):
+                n += 1
+            i += 1
+        return n
+
+    def _firsts(self) -> frozenset[str]:
+        cached = self.__dict__.get("_first_words")
+        if cached is None:
+            cached = frozenset(self.negators | {p[0] for p in self.phrases} | {p[0] for p in self.not_negators})
+            object.__setattr__(self, "_first_words", cached)
+        return cached
+
+
+@lru_cache(maxsize=4)
+def negation_rules(path: str | None = None) -> NegationRules:
+    return NegationRules.load(Path(path) if path else None)
+
+
+# ---------------------------------------------------------------------------- matching
+
+
+@dataclass(frozen=True)
+class CueHit:
+    """One cue found in the text: which rules it belongs to, the words as written, where."""
+
+    cue: str  # the cue as written in the content ("overwhelm*")
+    words: str  # the words that fired, lower-cased ("overwhelmed")
+    start: int
+    end: int
+    rules: tuple[str, ...]
+    negated: bool = False
+
+
+def _trie_insert(trie: dict, units: list[str]) -> None:
+    node = trie
+    for u in units:
+        node = node.setdefault(u, {})
+    node[_END] = {}
+
+
+def _units(cue: str) -> list[str]:
+    cue = normalise(cue).strip()
+    wild = cue.endswith("*")
+    body = _WS.sub(" ", cue.rstrip("*").strip())
+    units = [_SEP if ch == " " else ch for ch in body]
+    return units + ([_WILD] if wild else [])
+
+
+def _render(node: dict) -> str:
+    alts = []
+    ends = []
+    # Longer continuations first so the engine prefers the longest cue at a position.
+    for unit in sorted(node, key=lambda u: (u in (_END, _WILD), u)):
+        child = node[unit]
+        if unit == _END:
+            ends.append(r"(?!\w)")
+        elif unit == _WILD:
+            ends.insert(0, r"\w*")
+        else:
+            head = r"[\s\-]+" if unit == _SEP else re.escape(unit)
+            alts.append(head + _render(child) if child else head)
+    alts += ends
+    if len(alts) == 1:
+        return alts[0]
+    return "(?:" + "|".join(alts) + ")"
+
+
+class CueMatcher:
+    """Many named rules of cues, one compiled expression; negation-aware."""
+
+    def __init__(self, rules: Mapping[str, Iterable[str]], negation: NegationRules,
+                 negatable: Iterable[str] | None = None):
+        self.negation = negation
+        self.negatable = set(rules if negatable is None else negatable)
+        self.exact: dict[str, tuple[str, tuple[str, ...]]] = {}
+        self.stems: dict[str, tuple[str, tuple[str, ...]]] = {}
+        owners: dict[tuple[str, bool], list[str]] = {}
+        written: dict[tuple[str, bool], str] = {}
+        trie: dict = {}
+        for rule_id, cues in rules.items():
+            for cue in cues:
+                key = (_cue_key(cue), cue.strip().endswith("*"))
+                if not key[0]:
+                    continue
+                owners.setdefault(key, [])
+                if rule_id not in owners[key]:
+                    owners[key].append(rule_id)
+                written.setdefault(key, cue.strip())
+                _trie_insert(trie, _units(cue))
+        for (key, wild), ids in owners.items():
+            (self.stems if wild else self.exact)[key] = (written[(key, wild)], tuple(ids))
+        self._max_stem = max((len(k) for k in self.stems), default=0)
+        self.pattern = re.compile(r"\b(?=(" + _render(trie) + "))") if trie else re.compile(r"(?!x)x")
+
+    def _lookup(self, words: str) -> tuple[str, tuple[str, ...]] | None:
+        key = _WS.sub(" ", words)
+        if key in self.exact:
+            return self.exact[key]
+        for n in range(min(len(key), self._max_stem), 0, -1):
+            hit = self.stems.get(key[:n])
+            if hit:
+                return hit
+        return None
+
+    def scan(self, text: str) -> list[CueHit]:
+        """Every cue in the text, in order, with `negated` set where negation scope applies."""
+        low = normalise(text)
+        raw: list[CueHit] = []
+        for m in self.pattern.finditer(low):
+            words = m.group(1)
+            found = self._lookup(words)
+            if found is None:  # pragma: no cover - the trie only accepts known cues
+                continue
+            raw.append(CueHit(found[0], words, m.start(1), m.start(1) + len(words), found[1]))
+        hits = []
+        for i, h in enumerate(raw):
+            # A cue swallowed by a longer, different one that starts inside it and runs past
+            # its end ("wants to kill" in "wants to kill herself") gives way to it.
+            j, swallowed = i + 1, False
+            while j < len(raw) and raw[j].start < h.end:
+                o = raw[j]
+                if o.start > h.start and o.end > h.end and o.rules != h.rules:
+                    swallowed = True
+                    break
+                j += 1
+            if not swallowed:
+                hits.append(h)
+        if not hits:
+            return []
+        breaks = [m.end() for m in self.negation.breaks.finditer(low)]
+        return [self._negate(low, h, breaks) for h in hits]
+
+    def _negate(self, low: str, hit: CueHit, breaks: list[int]) -> CueHit:
+        if not any(r in self.negatable for r in hit.rules):
+            return hit
+        i = bisect.bisect_right(breaks, hit.start) - 1
+        clause_start = breaks[i] if i >= 0 else 0
+        before = low[clause_start:hit.start]
+        comma = before.rfind(",")
+        if comma >= 0:
+            tail = _WORD.findall(before[comma + 1:])
+            continues_list = not tail or (len(tail) <= self.negation.list_span and tail[-1] in self.negation.list_words)
+            if not continues_list:
+                before = before[comma + 1:]
+        words = _WORD.findall(before)[-self.negation.window - 1:]
+        if self.negation.count(words) % 2 == 1:
+            negated_rules = tuple(r for r in hit.rules if r in self.negatable)
+            if len(negated_rules) == len(hit.rules):
+                return CueHit(hit.cue, hit.words, hit.start, hit.end, hit.rules, negated=True)
+            kept = tuple(r for r in hit.rules if r not in self.negatable)
+            return CueHit(hit.cue, hit.words, hit.start, hit.end, kept)
+        return hit
+
+
+# ---------------------------------------------------------------------------- topics
+
+
+@dataclass(frozen=True)
+class TopicMatch:
+    """A topic the text touches: the cues that fired (as written in the text) and its pulls."""
+
+    id: str
+    label: str
+    cues: tuple[str, ...]
+    pulls: tuple[str, ...]  # claim ids, in the order they should be offered
+    pole: str | None = None
+    passages: bool = True
+    first: int = 0  # offset of its first cue in the text
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "label": self.label, "cues": list(self.cues), "pulls": list(self.pulls),
+                "pole": self.pole}
+
+
+class TopicMatcher:
+    """The pack's topic rules compiled into one matcher. Build once (see `topic_matcher`)."""
+
+    def __init__(self, pack: Pack, negation: NegationRules | None = None):
+        self.pack = pack
+        self.rules: dict[str, TopicRule] = {t.id: t for t in pack.topics}
+        self.matcher = CueMatcher({t.id: t.cues for t in pack.topics}, negation or negation_rules(),
+                                  negatable=[t.id for t in pack.topics if t.negatable])
+
+    def match(self, text: str) -> list[TopicMatch]:
+        """Topics in order of their first cue in the text; negated cues do not count."""
+        cues: dict[str, list[str]] = {}
+        first: dict[str, int] = {}
+        for hit in self.matcher.scan(text):
+            if hit.negated:
+                continue
+            for rid in hit.rules:
+                words = _WS.sub(" ", hit.words)
+                lst = cues.setdefault(rid, [])
+                if words not in lst:
+                    lst.append(words)
+                first.setdefault(rid, hit.start)
+        out = []
+        for rid in sorted(cues, key=lambda r: first[r]):
+            rule = self.rules[rid]
+            out.append(TopicMatch(rid, rule.label, tuple(cues[rid]), rule.pulls, rule.pole, rule.passages, first[rid]))
+        return out
+
+
+_MATCHERS: dict[int, TopicMatcher] = {}
+
+
+def topic_matcher(pack: Pack) -> TopicMatcher:
+    """The compiled matcher of a pack, built on first use and kept for the process."""
+    m = _MATCHERS.get(id(pack))
+    if m is None or m.pack is not pack:
+        m = _MATCHERS[id(pack)] = TopicMatcher(pack)
+    return m
+
+
+def match_topics(pack: Pack, text: str) -> list[TopicMatch]:
+    return topic_matcher(pack).match(text)
