@@ -3,4 +3,4 @@ import os
 
 os.environ.setdefault("BOT_LOG_LEVEL", "WARNING")
 
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = ["tests.fakediscord.plugin"]

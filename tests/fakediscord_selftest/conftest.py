@@ -1,2 +1,1 @@
-"""Self-tests use the plugin directly (the lead wires it into tests/conftest.py for product tests)."""
-from tests.fakediscord.plugin import fake_discord  # noqa: F401
+"""The fixture comes from the `tests.fakediscord.plugin` plugin listed in tests/conftest.py."""

@@ -20,7 +20,7 @@ def test_canary_discord_url_attributes_exist() -> None:
     assert isinstance(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY, yarl.URL)
     route = discord.http.Route("GET", "/users/@me")
     assert route.url == discord.http.Route.BASE + "/users/@me"
-    assert hasattr(discord.Client(intents=discord.Intents.none())._connection, "guild_ready_timeout")
+    assert hasattr(discord.Client(intents=discord.Intents.default())._connection, "guild_ready_timeout")
 
 
 async def test_urls_patched_and_json_content_type(fake_discord: FakeDiscord) -> None:
@@ -43,6 +43,7 @@ async def test_start_sync_and_ephemeral_slash(fake_discord: FakeDiscord) -> None
         ident = fake_discord.gateway.identifies[-1]
         assert ident["intents"] == discord.Intents.default().value
         assert fake_discord.gateway.compress_requested[-1] == "zlib-stream"
+        assert fake_discord.gateway.heartbeats >= 1  # discord.py beats right after HELLO
         synced = await bot.tree.sync()
         assert {c.name for c in synced} >= {"reflect", "journal", "Save to my reflection journal"}
         bot.tree.copy_global_to(guild=discord.Object(guild.id))
