@@ -292,3 +292,24 @@ async def test_modal_limits(fake_discord: FakeDiscord) -> None:
         await _until(lambda: bool(codes))
         assert codes[0].startswith("50035:") and "data.title" in codes[0]
         assert "max_length" in codes[0]
+
+
+async def test_public_thread_from_message_archive_delete(fake_discord: FakeDiscord) -> None:
+    guild = fake_discord.create_guild("Clinic")
+    channel = fake_discord.default_channel(guild)
+    async with fake_discord.running(make_bot()) as bot:
+        ch = bot.get_channel(channel.id)
+        sent = await ch.send("start")
+        thread = await sent.create_thread(name="discussion")
+        assert thread.id == sent.id and thread.type is discord.ChannelType.public_thread
+        await thread.send("inside")
+        assert (await fake_discord.next_message(channel)).content == "start"
+        assert (await fake_discord.next_message(fake_discord.channels[thread.id])).content == "inside"
+        await thread.edit(archived=True, locked=True)
+        assert fake_discord.channels[thread.id].archived
+        fetched = await bot.fetch_channel(thread.id)
+        assert fetched.archived and fetched.locked
+        await thread.delete()
+        assert thread.id not in fake_discord.channels
+        history = [m.content async for m in ch.history(limit=5)]
+        assert history == ["start"]
