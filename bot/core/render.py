@@ -78,3 +78,11 @@ def render(name: str, target: str = "plain", **context: Any) -> str:
 
 def renderer(target: str) -> Callable[..., str]:
     return lambda name, **ctx: render(name, target=target, **ctx)
+
+
+def render_split(name: str, target: str = "discord", limit: int | None = None, **context: Any) -> list[str]:
+    """Render a template and split it to a Discord limit (default: one message, 2,000 characters)
+    at paragraph, line, sentence or word boundaries, never inside a citation marker."""
+    from bot.core.split import MESSAGE, split_text
+
+    return split_text(render(name, target=target, **context), limit or MESSAGE)
