@@ -313,6 +313,8 @@ class _Rule:
     priority: int  # lower wins when two candidates cover the same span length
     group: str | int = 0
     check: Callable[[str], bool] | None = None
+    gate: re.Pattern | str | None = None  # skip the rule unless this occurs in the text
+    digits: bool = False  # run only in windows around digits
 
 
 _MON = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?"
@@ -326,69 +328,77 @@ _SUFFIX = (r"(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Dr|Boulevard|Blvd|Cou
            r"|Park|Trail|Green)")
 
 
+_SPELLED_GATE = re.compile(r"(?i)\bdot\b|[\[\(\{<]\s*at\s*[\]\)\}>]|@|\bat\s+[\w-]+\.[a-z]")
+_SCHEME_GATE = re.compile(r"(?i)://|www\.")
+_DOMAIN_GATE = re.compile(r"[a-z0-9]\.[a-z]")
+_NINETY_GATE = re.compile(r"(?i)ninety")
+_STREET_GATE = re.compile(r"\b(?:Street|Road|Avenue|Lane|Drive|Boulevard|Terrace|Crescent|Grove|Gardens|Mews)\b")
+
+
 def _build_rules(tlds: list[str]) -> list[_Rule]:
     tld = "(?:" + "|".join(map(re.escape, tlds)) + ")"
     dot = r"(?:\.|\s*[\[\(\{<]\s*(?i:dot)\s*[\]\)\}>]\s*|\s+(?i:dot)\s+)"
     at = r"(?:\s*@\s*|\s*[\[\(\{<]\s*(?i:at)\s*[\]\)\}>]\s*|\s+(?i:at)\s+)"
     c = re.compile
     r: list[_Rule] = [
-        _Rule("MENTION", c(r"<(?:@[!&]?|#)\d{1,21}>"), 0),
-        _Rule("EMAIL", c(r"(?<![\w.%+-])[\w.%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}\b"), 1),
+        # rules without a digit gate
+        _Rule("MENTION", c(r"<(?:@[!&]?|#)\d{1,21}>"), 0, gate="<"),
+        _Rule("EMAIL", c(r"(?<![\w.%+-])[\w.%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}\b"), 1, gate="@"),
         _Rule("EMAIL", c(rf"(?<![\w.%+-])[\w%+-]{{1,64}}(?:{dot}[\w%+-]{{1,64}}){{0,4}}{at}[A-Za-z0-9-]{{1,63}}"
-                         rf"(?:{dot}[A-Za-z0-9-]{{1,63}}){{0,3}}{dot}{tld}\b"), 1),
-        _Rule("URL", c(r"\b(?:(?:https?|ftp)://|www\.)[^\s<>\"'()\[\]{}]{1,2048}", re.I), 2),
-        _Rule("URL", c(rf"(?<![\w.@/-])(?:[a-z0-9](?:[a-z0-9-]{{0,61}}[a-z0-9])?\.){{1,6}}{tld}\b(?:/[^\s<>\"'()]{{0,2048}})?"), 2),
-        _Rule("HANDLE", c(r"(?<![\w@.])@[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,30}[A-Za-z0-9_])?"), 3),
-        _Rule("HANDLE", c(r"(?<![\w#])[\w.]{2,32}#\d{4}(?!\w)"), 3),
-        _Rule("IP", c(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\w|\.\d)"), 2),
-        _Rule("IP", c(r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.\d{1,3}){0,3}(?![\w:])"), 2, check=_v_ip6),
+                         rf"(?:{dot}[A-Za-z0-9-]{{1,63}}){{0,3}}{dot}{tld}\b"), 1, gate=_SPELLED_GATE),
+        _Rule("URL", c(r"\b(?:(?:https?|ftp)://|www\.)[^\s<>\"'()\[\]{}]{1,2048}", re.I), 2, gate=_SCHEME_GATE),
+        _Rule("URL", c(rf"(?<![\w.@/-])(?:[a-z0-9](?:[a-z0-9-]{{0,61}}[a-z0-9])?\.){{1,6}}{tld}\b(?:/[^\s<>\"'()]{{0,2048}})?"), 2, gate=_DOMAIN_GATE),
+        _Rule("HANDLE", c(r"(?<![\w@.])@[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,30}[A-Za-z0-9_])?"), 3, gate="@"),
+        _Rule("HANDLE", c(r"(?<![\w#])[\w.]{2,32}#\d{4}(?!\w)"), 3, gate="#", digits=True),
+        _Rule("IP", c(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\w|\.\d)"), 2, digits=True),
+        _Rule("IP", c(r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.\d{1,3}){0,3}(?![\w:])"), 2, check=_v_ip6, gate=":"),
         # dates
-        _Rule("DATE", c(rf"\b{_DAY}(?:\s+of)?\s+{_MON}\b\.?(?:,?\s+(?:\d{{4}}|'?\d{{2}})\b)?"), 4),
-        _Rule("DATE", c(rf"\b{_MON}\b\.?\s+{_DAY}\b(?:,?\s+\d{{4}}\b)?"), 4),
-        _Rule("DATE", c(rf"\b{_MON}\b\.?,?\s+(?:of\s+)?(?:\d{{4}}|'\d{{2}})\b"), 4),
-        _Rule("DATE", c(r"(?<![\w./-])\d{4}[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12]\d|3[01])(?![\w/-]|\.\d)"), 4),
+        _Rule("DATE", c(rf"\b{_DAY}(?:\s+of)?\s+{_MON}\b\.?(?:,?\s+(?:\d{{4}}|'?\d{{2}})\b)?"), 4, digits=True),
+        _Rule("DATE", c(rf"\b{_MON}\b\.?\s+{_DAY}\b(?:,?\s+\d{{4}}\b)?"), 4, digits=True),
+        _Rule("DATE", c(rf"\b{_MON}\b\.?,?\s+(?:of\s+)?(?:\d{{4}}|'\d{{2}})\b"), 4, digits=True),
+        _Rule("DATE", c(r"(?<![\w./-])\d{4}[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12]\d|3[01])(?![\w/-]|\.\d)"), 4, digits=True),
         _Rule("DATE", c(r"(?<![\w./-])(?:0?[1-9]|[12]\d|3[01])([/.-])(?:0?[1-9]|[12]\d|3[01])\1(?:\d{4}|\d{2})(?![\w/-]|\.\d)"),
-              4, check=_v_numdate),
+              4, check=_v_numdate, digits=True),
         _Rule("DATE", c(r"(?i:\b(?:on|since|from|until|till|by|dated?|dob|born)\b[\s:]+)(?P<v>(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01]))(?![\w/])"),
-              4, group="v"),
+              4, group="v", digits=True),
         _Rule("DATE", c(r"(?i:\b(?:on|born on|since|from|until|by)\s+the\s+)(?P<v>(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th))\b(?!\s+(?:session|time|visit|week|day|appointment|floor|grade)\b)"),
-              4, group="v"),
+              4, group="v", digits=True),
         # ages over 89
-        _Rule("AGE", c(r"(?i)\b(?:9\d|1[01]\d)(?:[\s-]*years?[\s-]*old\b|[\s-]*y/?o\b|[\s-]*yrs?[\s-]*old\b)"), 3),
-        _Rule("AGE", c(r"(?i)\bninety(?:[\s-](?:one|two|three|four|five|six|seven|eight|nine))?[\s-]+years?[\s-]+old\b"), 3),
+        _Rule("AGE", c(r"(?i)\b(?:9\d|1[01]\d)(?:[\s-]*years?[\s-]*old\b|[\s-]*y/?o\b|[\s-]*yrs?[\s-]*old\b)"), 3, digits=True),
+        _Rule("AGE", c(r"(?i)\bninety(?:[\s-](?:one|two|three|four|five|six|seven|eight|nine))?[\s-]+years?[\s-]+old\b"), 3, gate=_NINETY_GATE),
         _Rule("AGE", c(r"(?i:\b(?:aged?|age of|turned|turning)\s+)(?P<v>9\d|1[01]\d)\b(?!\s*(?:%|percent|minutes?|mins?|hours?|days?|weeks?|months?|times?|pounds?|lbs?|kg|points?|dollars?)\b)"),
-              3, group="v"),
+              3, group="v", digits=True),
         _Rule("AGE", c(r"(?i:\b(?:she|he|they|who|client|patient|mother|father|mom|mum|dad|grandmother|grandfather|grandma|grandpa|i)(?:'s|’s|\s+is|\s+was|\s+turns|\s+will\s+be|\s+is\s+now|\s+was\s+now|\s+'?m|\s+am)\s+)(?P<v>9\d|1[01]\d)\b(?!\s*(?:%|percent|minutes?|mins?|hours?|days?|weeks?|months?|times?|pounds?|lbs?|kg|points?|dollars?|out\b|of\b|on\b)\b)"),
-              3, group="v"),
+              3, group="v", digits=True),
         # addresses and postcodes
         _Rule("ADDRESS", c(rf"\b\d{{1,5}}[A-Za-z]?(?:-\d{{1,5}})?,?\s+(?:[A-Z][\w'’-]{{0,30}}\.?\s+){{1,3}}{_SUFFIX}\b\.?"
                            r"(?:,?\s+(?:Apt|Apartment|Flat|Unit|Suite|Ste|#)\.?\s*#?\s*\w{1,6})?"
                            r"(?:,\s*[A-Z][a-z]{1,30}(?:\s+[A-Z][a-z]{1,30}){0,2}(?=[\s,.;:)!?]|$))?"
-                           r"(?:,?\s+\d{5}(?:-\d{4})?(?!\w))?"), 5),
-        _Rule("ADDRESS", c(r"\b(?:Apt|Apartment|Flat|Unit|Suite|Ste|Room|Rm)\.?\s*#?\s*\d{1,5}[A-Za-z]?\b"), 5),
-        _Rule("ADDRESS", c(r"\bP\.?\s?O\.?\s+Box\s+\d{1,8}\b", re.I), 5),
-        _Rule("ADDRESS", c(r"\b(?:[A-Z][a-z']{1,30}\s+){1,2}(?:Street|Road|Avenue|Lane|Drive|Boulevard|Terrace|Crescent|Grove|Gardens|Mews)\b"), 6),
-        _Rule("POSTCODE", c(r"\b(?:[A-Z]{1,2}\d[A-Z\d]?|GIR) ?\d[A-Z]{2}\b"), 5),
+                           r"(?:,?\s+\d{5}(?:-\d{4})?(?!\w))?"), 5, digits=True),
+        _Rule("ADDRESS", c(r"\b(?:Apt|Apartment|Flat|Unit|Suite|Ste|Room|Rm)\.?\s*#?\s*\d{1,5}[A-Za-z]?\b"), 5, digits=True),
+        _Rule("ADDRESS", c(r"\bP\.?\s?O\.?\s+Box\s+\d{1,8}\b", re.I), 5, digits=True),
+        _Rule("ADDRESS", c(r"\b(?:[A-Z][a-z']{1,30}\s+){1,2}(?:Street|Road|Avenue|Lane|Drive|Boulevard|Terrace|Crescent|Grove|Gardens|Mews)\b"), 6, gate=_STREET_GATE),
+        _Rule("POSTCODE", c(r"\b(?:[A-Z]{1,2}\d[A-Z\d]?|GIR) ?\d[A-Z]{2}\b"), 5, digits=True),
         _Rule("POSTCODE", c(rf"(?:\b(?:{_STATES})|(?i:\bzip(?:\s*code)?|\bpost\s*code|\bpostal\s+code))[\s,:#]*(?P<v>\d{{5}}(?:-\d{{4}})?)(?![\w-])"),
-              5, group="v"),
-        _Rule("POSTCODE", c(r"(?<![\w-])\d{5}-\d{4}(?![\w-])"), 5),
+              5, group="v", digits=True),
+        _Rule("POSTCODE", c(r"(?<![\w-])\d{5}-\d{4}(?![\w-])"), 5, digits=True),
         # identifying numbers
-        _Rule("ID", c(r"(?<![\w-])\d{3}([- ])\d{2}\1\d{4}(?![\w-])"), 3),
-        _Rule("ID", c(r"(?<![\w-])\d{3} ?\d{3} ?\d{4}(?![\w-])"), 3, check=_v_nhs),
-        _Rule("ID", c(r"\b[A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b"), 3),
-        _Rule("ID", c(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])"), 3, check=_v_card),
+        _Rule("ID", c(r"(?<![\w-])\d{3}([- ])\d{2}\1\d{4}(?![\w-])"), 3, digits=True),
+        _Rule("ID", c(r"(?<![\w-])\d{3} ?\d{3} ?\d{4}(?![\w-])"), 3, check=_v_nhs, digits=True),
+        _Rule("ID", c(r"\b[A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b"), 3, digits=True),
+        _Rule("ID", c(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])"), 3, check=_v_card, digits=True),
         _Rule("ID", c(r"(?i:\b(?:mrn|medical\s+record|record|patient|chart|case|account|acct|policy|member|insurance|"
                       r"hospital|nhs|ni|national\s+insurance|licen[cs]e|passport|plate|registration|reg|vin|serial|device|"
                       r"ssn|social\s+security|health\s+plan|beneficiary|certificate|client|id)\b\.?"
                       r"(?:\s*(?:number|num|no\.?|#|id|code))?\s*(?:is|was|=|:|#|no\.?)?\s*)"
-                      r"(?P<v>[A-Z0-9][A-Z0-9-]{2,24})(?![\w-])", re.I), 3, group="v", check=_v_keyword_id),
-        _Rule("ID", c(r"\b[A-Z]{2}\d{2}\s?[A-Z]{3}\b"), 6),  # UK vehicle registration
-        _Rule("PHONE", c(r"(?<![\w+])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-]?)\d{3}[\s.-]?\d{4}(?![\w])"), 4, check=_v_phone),
-        _Rule("PHONE", c(r"(?<![\w+])(?:(?:\+|00)44\s?(?:\(0\)\s?)?|\(?0)\d{2,4}\)?[\s-]?\d{3,4}[\s-]?\d{3,4}(?!\w)"), 4, check=_v_phone),
-        _Rule("PHONE", c(r"(?<![\w+])\+\d{1,3}(?:[\s.-]?\(?\d{1,5}\)?){2,5}(?!\w)"), 4, check=_v_phone),
-        _Rule("PHONE", c(r"(?<![\w.-])\d{3}[-.]\d{4}(?![\w-]|\.\d)"), 7),
-        _Rule("ID", c(r"(?<![\w-])\d{6,}(?![\w-])"), 8),
-        _Rule("ID", c(r"\b[A-Za-z0-9]*\d[A-Za-z0-9]*(?:-[A-Za-z0-9]+){0,4}\b"), 9, check=_v_alnum_id),
+                      r"(?P<v>[A-Z0-9][A-Z0-9-]{2,24})(?![\w-])", re.I), 3, group="v", check=_v_keyword_id, digits=True),
+        _Rule("ID", c(r"\b[A-Z]{2}\d{2}\s?[A-Z]{3}\b"), 6, digits=True),  # UK vehicle registration
+        _Rule("PHONE", c(r"(?<![\w+])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-]?)\d{3}[\s.-]?\d{4}(?![\w])"), 4, check=_v_phone, digits=True),
+        _Rule("PHONE", c(r"(?<![\w+])(?:(?:\+|00)44\s?(?:\(0\)\s?)?|\(?0)\d{2,4}\)?[\s-]?\d{3,4}[\s-]?\d{3,4}(?!\w)"), 4, check=_v_phone, digits=True),
+        _Rule("PHONE", c(r"(?<![\w+])\+\d{1,3}(?:[\s.-]?\(?\d{1,5}\)?){2,5}(?!\w)"), 4, check=_v_phone, digits=True),
+        _Rule("PHONE", c(r"(?<![\w.-])\d{3}[-.]\d{4}(?![\w-]|\.\d)"), 7, digits=True),
+        _Rule("ID", c(r"(?<![\w-])\d{6,}(?![\w-])"), 8, digits=True),
+        _Rule("ID", c(r"\b[A-Za-z0-9]*\d[A-Za-z0-9]*(?:-[A-Za-z0-9]+){0,4}\b"), 9, check=_v_alnum_id, digits=True),
         _Rule("NAME", c(r"\b[A-Z]\.\s?[A-Z]\.(?:\s?[A-Z]\.)?(?!\w)"), 7),
     ]
     return r
@@ -421,22 +431,53 @@ _NAME_PARTICLES = frozenset({"de", "la", "del", "van", "von", "da", "di", "du", 
 _INITIAL_PREV = frozenset(".!?:;\n•*#>|\"“”(")
 
 
+_DIGIT_RUN = re.compile(r"\d+")
+_BACK, _FWD = 48, 160
+
+
+def _digit_windows(text: str) -> list[tuple[int, int]]:
+    windows: list[tuple[int, int]] = []
+    n = len(text)
+    for m in _DIGIT_RUN.finditer(text):
+        lo, hi = max(0, m.start() - _BACK), min(n, m.end() + _FWD)
+        if windows and lo <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], max(hi, windows[-1][1]))
+        else:
+            windows.append((lo, hi))
+    return windows
+
+
 def _structured(text: str, d: _Data) -> list[tuple[int, int, str, str]]:
     cands: list[tuple[int, int, int, str, str]] = []
+    windows: list[tuple[int, int]] | None = None
+    seen: set[tuple[int, int, int]] = set()
     for rule in d.rules:
-        for m in rule.regex.finditer(text):
-            s, e = m.span(rule.group)
-            if s == e:
+        if rule.gate is not None:
+            if isinstance(rule.gate, str):
+                if rule.gate not in text:
+                    continue
+            elif rule.gate.search(text) is None:
                 continue
-            val = text[s:e]
-            if rule.kind == "URL" and val[-1] in ".,;:!?":
-                val = val.rstrip(".,;:!?")
-                e = s + len(val)
-            if rule.check is not None and not rule.check(val):
-                continue
-            if rule.kind == "NAME" and val.replace(" ", "").upper() in d.not_initials:
-                continue
-            cands.append((s, e, rule.priority, rule.kind, val))
+        if rule.digits:
+            if windows is None:
+                windows = _digit_windows(text)
+            spans = windows
+        else:
+            spans = ((0, len(text)),)
+        for lo, hi in spans:
+            for m in rule.regex.finditer(text, lo, hi):
+                s, e = m.span(rule.group)
+                if s == e:
+                    continue
+                val = text[s:e]
+                if rule.kind == "URL" and val[-1] in ".,;:!?":
+                    val = val.rstrip(".,;:!?")
+                    e = s + len(val)
+                if rule.check is not None and not rule.check(val):
+                    continue
+                if rule.kind == "NAME" and val.replace(" ", "").upper() in d.not_initials:
+                    continue
+                cands.append((s, e, rule.priority, rule.kind, val))
     if not cands:
         return []
     cands.sort(key=lambda c: (-(c[1] - c[0]), c[2], c[0]))
