@@ -44,6 +44,16 @@ class RotationResult:
     env_update_needed: bool = False
 
 
+def _backup_path(key_file: Path, stamp: str) -> Path:
+    """secret.key.old-<stamp>; the same stamp again gets -2, -3... unless it holds the same key."""
+    base = key_file.with_name(f"{key_file.name}{BACKUP_INFIX}{stamp}")
+    path, n = base, 1
+    while path.exists() and read_key_file(path) != read_key_file(key_file):
+        n += 1
+        path = base.with_name(f"{base.name}-{n}")
+    return path
+
+
 def _pending(key_file: Path) -> Path:
     return key_file.with_name(key_file.name + PENDING_SUFFIX)
 
@@ -81,8 +91,9 @@ async def rotate(db_path: Path | None = None, data_dir: Path | None = None, *, k
         backup = None
         if not from_env:
             stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
-            backup = key_file.with_name(f"{key_file.name}{BACKUP_INFIX}{stamp}")
-            copy_key_file(key_file, backup)
+            backup = _backup_path(key_file, stamp)
+            if not (backup.exists() and read_key_file(backup) == read_key_file(key_file)):
+                copy_key_file(key_file, backup)
             write_key_file(pending, new_secret, replace=True)
         n = await store.rewrap(new)
     if not from_env:
