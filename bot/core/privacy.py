@@ -575,6 +575,9 @@ def _names(text: str, d: _Data, taken: list[tuple[int, int, str, str]]) -> list[
         if cap and adjacent_prev and prev in d.titles and not blocked[idx - 1]:
             is_name[idx] = 1
             continue
+        if cap and cue_gap and len(w) > 1 and not w.isupper() and (prev in d.relation_cues or prev in d.naming_cues):
+            is_name[idx] = 1
+            continue
         if lw in d.source_words:
             continue
         if len(w) == 1:
@@ -588,9 +591,7 @@ def _names(text: str, d: _Data, taken: list[tuple[int, int, str, str]]) -> list[
         if cue_gap and prev in d.naming_cues and (lw in first or (cap and lw not in english)):
             is_name[idx] = 1
             continue
-        if cue_gap and prev in d.relation_cues and (
-            (lw in first and (cap or lw not in english)) or (cap and lw not in english)
-        ):
+        if cue_gap and prev in d.relation_cues and (cap or (lw in first and lw not in english)):
             is_name[idx] = 1
             continue
         if cap:

@@ -1,0 +1,203 @@
+"""Identifier scrubbing in realistic supervisee prose (synthetic people only)."""
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+import yaml
+
+from bot.core.privacy import Redaction, ScrubResult, looks_identifying, normalise, scrub
+
+# (sentence, identifier strings that must be gone, words that must survive)
+CASES: list[tuple[str, list[str], list[str]]] = [
+    ("Session 4 with Maria Lopez (DOB 3rd April 1987) went badly; she called me from 07911 123456 afterwards.",
+     ["Maria", "Lopez", "3rd April 1987", "07911", "123456"], ["Session 4", "DOB", "went badly", "afterwards"]),
+    ("I met with Sarah today and she seemed more regulated than last week.",
+     ["Sarah"], ["I met with", "today", "regulated"]),
+    ("She talked to maria about her mom and the fight at dinner.",
+     ["maria"], ["talked to", "about her mom", "dinner"]),
+    ("Her husband Tom came to the second half of the session.", ["Tom"], ["Her husband", "second half"]),
+    ("Dr Patel, her psychiatrist, increased the sertraline last month.", ["Patel"], ["Dr", "psychiatrist", "sertraline"]),
+    ("Mrs. O'Neill phoned the front desk twice before our appointment.", ["O'Neill"], ["Mrs.", "front desk"]),
+    ("Prof Okonkwo supervises the trauma clinic where J.S. was first seen.", ["Okonkwo", "J.S."], ["Prof", "trauma clinic"]),
+    ("My notes refer to the client as J. S. to keep things short.", ["J. S."], ["My notes refer"]),
+    ("Mr Chen and his daughter Mei arrived late and sat in silence.", ["Chen", "Mei"], ["Mr", "his daughter", "silence"]),
+    ("Her son Will will come next week if the bus is running.", ["Will will"], ["Her son", "come next week"]),
+    ("She said her partner, named Hope, is the steady one at home.", ["Hope"], ["her partner", "steady one"]),
+    ("She emailed me from maria.lopez@gmail.com at midnight.", ["maria.lopez@gmail.com", "maria.lopez"], ["emailed me", "midnight"]),
+    ("He wrote his address as maria dot lopez at gmail dot com so the filter would not catch it.",
+     ["maria dot lopez at gmail dot com", "lopez", "gmail"], ["He wrote his address as", "filter"]),
+    ("Her backup email is maria.lopez [at] gmail [dot] com, she told the intake worker.",
+     ["maria.lopez", "[at] gmail"], ["backup email", "intake worker"]),
+    ("Work email: t.okafor+clinic@northside-health.org.uk, in case of cancellations.",
+     ["t.okafor", "northside-health"], ["Work email", "cancellations"]),
+    ("The client left a voicemail from (617) 555-0142 after hours.", ["(617) 555-0142", "555-0142"], ["voicemail", "after hours"]),
+    ("Her mother's mobile is 617-555-0142 and the landline is 617.555.0143.", ["617-555-0142", "617.555.0143"], ["mobile", "landline"]),
+    ("The London office number, +44 20 7946 0958, is on the referral letter.", ["+44 20 7946 0958", "7946"], ["office number", "referral letter"]),
+    ("He texted from +1 617 555 0142 at 2am, which we discussed in supervision.", ["617 555 0142"], ["texted", "supervision"]),
+    ("The crisis line she uses is 020 7946 0958 according to her safety plan.", ["020 7946 0958"], ["crisis line", "safety plan"]),
+    ("Her Instagram is @maria_lopez87 and she posts about the panic attacks.", ["@maria_lopez87", "maria_lopez87"], ["Instagram", "panic attacks"]),
+    ("She sent me a link to www.marialopezart.com during the session.", ["www.marialopezart.com", "marialopezart"], ["sent me a link"]),
+    ("The blog at https://example.org/blog/my-recovery?id=42 describes the assault.",
+     ["https://example.org/blog/my-recovery?id=42", "my-recovery"], ["The blog at", "describes the assault"]),
+    ("He runs a page on facebook.com/tom.reilly.music with his band.", ["facebook.com/tom.reilly.music", "reilly"], ["runs a page", "band"]),
+    ("Her laptop showed 192.168.1.44 and the work VPN at 2001:db8::8a2e:370:7334.",
+     ["192.168.1.44", "2001:db8::8a2e:370:7334"], ["laptop showed", "work VPN"]),
+    ("Her birthday is April 3, 1987, and she dreads it every year.", ["April 3, 1987"], ["birthday", "dreads it every year"]),
+    ("The first session was on 1987-04-03 according to the old file.", ["1987-04-03"], ["first session", "old file"]),
+    ("The referral is dated 03/04/87 and signed by the GP.", ["03/04/87"], ["referral is dated", "GP"]),
+    ("Her father died on 3 Apr 87, just before her exams.", ["3 Apr 87"], ["father died", "exams"]),
+    ("She moved out in April 1987 and never went back.", ["April 1987"], ["moved out", "never went back"]),
+    ("She was born on the 14th and we meet the day after.", ["14th"], ["born on the", "meet the day after"]),
+    ("Born on 12/25 she always spends the holidays alone.", ["12/25"], ["holidays alone"]),
+    ("We started in 2019 and she still comes every Tuesday in March.", [], ["in 2019", "every Tuesday in March"]),
+    ("Her grandmother is a 92-year-old widow who still drives.", ["92-year-old", "92"], ["grandmother", "widow"]),
+    ("The client's father, aged 94, lives with them now.", ["94"], ["father, aged", "lives with them"]),
+    ("She is 91 and sharper than most of my clients.", ["91"], ["She is", "sharper"]),
+    ("Her aunt is 45 and lives nearby.", [], ["Her aunt is 45"]),
+    ("They live at 14 Elm Street, Springfield, MA 02139 with two cats.",
+     ["14 Elm Street", "Springfield", "02139"], ["They live at", "two cats"]),
+    ("He grew up at 221B Baker St and still talks about the house.", ["221B Baker St", "Baker"], ["grew up at", "the house"]),
+    ("She moved into Apt 4 above the bakery last winter.", ["Apt 4"], ["moved into", "above the bakery"]),
+    ("His flat is in SW1A 1AA, near the clinic; his sister is in M1 1AE.", ["SW1A 1AA", "M1 1AE"], ["His flat is in", "his sister"]),
+    ("The ZIP code 02139-4307 was on the insurance form.", ["02139-4307"], ["insurance form"]),
+    ("She gave her SSN 123-45-6789 to the billing office by mistake.", ["123-45-6789"], ["billing office", "by mistake"]),
+    ("His NHS number 943 476 5919 was on the discharge letter.", ["943 476 5919"], ["discharge letter"]),
+    ("Her National Insurance number is QQ 12 34 56 C according to the form.", ["QQ 12 34 56 C"], ["according to the form"]),
+    ("The chart says MRN 12345678 and the lab slip says MRN: A1234567.", ["12345678", "A1234567"], ["The chart says", "lab slip"]),
+    ("Intake lists record number 4471923 and an old hospital number.", ["4471923"], ["Intake lists", "old hospital number"]),
+    ("She read out her card 4111 1111 1111 1111 on the phone, then cried.", ["4111 1111 1111 1111", "1111"], ["read out her card", "then cried"]),
+    ("The other card was 5500-0000-0000-0004, which she cancelled.", ["5500-0000-0000-0004"], ["which she cancelled"]),
+    ("He pinged me as <@!123456789012345678> and in <#987654321098765432>.",
+     ["123456789012345678", "987654321098765432"], ["He pinged me as"]),
+    ("The role <@&112233445566778899> and the user <@42> saw the thread.", ["112233445566778899", "<@42>"], ["The role", "saw the thread"]),
+    ("Her Discord tag is marial#4821 and her id is 123456789012345678.", ["marial#4821", "123456789012345678"], ["Her Discord tag is"]),
+    ("Xiomara said the new job is going better than she feared.", ["Xiomara"], ["said the new job", "feared"]),
+    ("After the session Priyanka texted to cancel next week.", ["Priyanka"], ["After the session", "texted to cancel"]),
+    ("Siobhan Murphy and her brother Declan both attend the group.", ["Siobhan", "Murphy", "Declan"], ["her brother", "the group"]),
+    ("Maria came late; later maria apologised, and Maria Lopez signed the form.", ["Maria", "maria", "Lopez"], ["came late", "apologised"]),
+    ("His car plate AB12 CDE was keyed outside the clinic.", ["AB12 CDE"], ["car plate", "keyed outside"]),
+    ("Her policy number is HX99-4471-22 with the insurer.", ["HX99-4471-22"], ["with the insurer"]),
+    ("The PO Box 4471 address is where the letters go.", ["4471"], ["address is where the letters go"]),
+    ("She lives on Maple Avenue near the school.", ["Maple Avenue"], ["She lives on", "near the school"]),
+]
+
+# Sentences that are only the product's vocabulary: they must come back unchanged.
+KEEP: list[str] = [
+    "The client moved from rigidity toward chaos; we worked on widening her window of tolerance, which Siegel links to integration.",
+    "Today the client named the shame for the first time.",
+    "When we slowed down, her window of tolerance widened.",
+    "Mindsight practice helped me notice my own reactivity as a therapist.",
+    "Daniel J. Siegel describes integration as the linkage of differentiated parts.",
+    "Dan Siegel and Allan Schore both write about attunement between caregiver and infant.",
+    "Louis Cozolino and Bonnie Badenoch extend IPNB into clinical work.",
+    "We used EMDR after the CPT protocol stalled; her PTSD symptoms eased.",
+    "My supervisor suggested CBT skills alongside DBT and ACT for the anxiety.",
+    "The DSM-5 criteria matter less here than the quality of attunement.",
+    "Wikipedia summarises IPNB well, and the Norton series goes deeper.",
+    "The Mindsight Institute and Pathways of Mind both offer trainings.",
+    "Session 6: the client arrived dysregulated, and we practised co-regulation.",
+    "Supervisor feedback: notice the pull toward rigidity when you feel unsure.",
+    "Hope is what I felt when she finally laughed in session.",
+    "Grace under pressure is not the same as integration.",
+    "In May we will review whether chaos or rigidity shows up more.",
+    "On Monday the client said she will try the breathing practice.",
+    "We met in 2019 and have worked together since.",
+    "Her PHQ-9 went from 18 to 11 over six weeks.",
+    "Client and therapist both noticed the shift in attunement.",
+]
+
+
+@pytest.mark.parametrize("sentence,gone,kept", CASES, ids=[c[0][:40] for c in CASES])
+def test_identifiers_removed_words_kept(sentence: str, gone: list[str], kept: list[str]) -> None:
+    result = scrub(sentence)
+    for ident in gone:
+        assert ident not in result.text, (ident, result.text)
+    for word in kept:
+        assert word in result.text, (word, result.text)
+    if gone:
+        assert result.redactions
+        assert looks_identifying(sentence)
+
+
+@pytest.mark.parametrize("sentence", KEEP, ids=[k[:40] for k in KEEP])
+def test_vocabulary_survives_exactly(sentence: str) -> None:
+    result = scrub(sentence)
+    assert result.text == sentence, result.redactions
+    assert not looks_identifying(sentence)
+
+
+def test_at_least_sixty_sentences() -> None:
+    assert len(CASES) + len(KEEP) >= 60
+
+
+def test_knowledge_source_never_redacted() -> None:
+    root = pathlib.Path(__file__).resolve().parent.parent / "content" / "ipnb"
+
+    def strings(node):
+        if isinstance(node, str):
+            yield node
+        elif isinstance(node, dict):
+            for v in node.values():
+                yield from strings(v)
+        elif isinstance(node, list):
+            for v in node:
+                yield from strings(v)
+
+    count = 0
+    for path in sorted(root.glob("*.yaml")):
+        for s in strings(yaml.safe_load(path.read_text(encoding="utf-8"))):
+            count += 1
+            assert scrub(s).text == normalise(s), (path.name, s)
+    assert count > 50
+
+
+def test_same_value_same_number() -> None:
+    r = scrub("Maria was quiet. Later maria spoke, and Maria Lopez signed. Ms Lopez left.")
+    labels = {r.normalised[x.start:x.end]: x.label for x in r.redactions}
+    assert set(labels.values()) == {"NAME-1"}, labels
+    r = scrub("Call 617-555-0142, then 617-555-0199, then (617) 555-0142 again.")
+    assert [x.label for x in r.redactions] == ["PHONE-1", "PHONE-2", "PHONE-1"]
+    assert r.text == "Call [PHONE-1], then [PHONE-2], then [PHONE-1] again."
+
+
+def test_two_people_numbered_apart() -> None:
+    r = scrub("I met with Sarah and then with Priyanka; Sarah cried.")
+    assert r.text == "I met with [NAME-1] and then with [NAME-2]; [NAME-1] cried."
+
+
+def test_offsets_slice_the_normalised_text() -> None:
+    text = "Maria\u200b Lopez, DOB 3rd April 1987, phone \uff10\uff17\uff19\uff11\uff11 123456, maria.lopez@gmail.com."
+    r = scrub(text)
+    assert r.normalised == normalise(text)
+    got = {x.kind: r.normalised[x.start:x.end] for x in r.redactions}
+    assert got["NAME"] == "Maria Lopez"
+    assert got["DATE"] == "3rd April 1987"
+    assert got["PHONE"] == "07911 123456"
+    assert got["EMAIL"] == "maria.lopez@gmail.com"
+    for x in r.redactions:
+        assert isinstance(x, Redaction) and x.label.startswith(x.kind + "-")
+    # rebuilding from the redactions gives the output text
+    out, pos = [], 0
+    for x in r.redactions:
+        out += [r.normalised[pos:x.start], f"[{x.label}]"]
+        pos = x.end
+    out.append(r.normalised[pos:])
+    assert "".join(out) == r.text
+
+
+def test_titles_kept_name_removed() -> None:
+    assert scrub("Dr Patel called.").text == "Dr [NAME-1] called."
+    assert scrub("We met Mrs. O'Neill.").text == "We met Mrs. [NAME-1]."
+
+
+def test_empty_and_plain() -> None:
+    assert scrub("") == ScrubResult("", (), "")
+    assert scrub("the client felt calmer").text == "the client felt calmer"
+    assert not looks_identifying("we talked about hope and grace")
+
+
+def test_result_is_frozen() -> None:
+    r = scrub("Sarah")
+    with pytest.raises(Exception):
+        r.text = "x"  # type: ignore[misc]
