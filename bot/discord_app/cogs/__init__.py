@@ -1,0 +1,1 @@
+"""One cog per user-facing area; each translates and nothing more."""
