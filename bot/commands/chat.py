@@ -1,0 +1,28 @@
+"""`python -m bot chat`: a guided reflection in the terminal."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+
+from bot.paths import default_db_path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "chat", help="reflect on a case in the terminal (the six supervision questions)",
+        description="A guided reflection in the terminal, saved (anonymised, on your say-so) to the same journal "
+        "as Discord. On a terminal it is interactive. With stdin not a terminal it reads one answer per line; "
+        "commands: /skip /back /pause /finish /save /discard /help /continue. End of input pauses the reflection; "
+        "run chat again to resume it.")
+    p.add_argument("--db", type=Path, default=None, help="database file (default: data/bot.sqlite3 in $BOT_DATA_DIR)")
+    p.add_argument("--case", metavar="ID", help="case pseudonym, e.g. initials (never a name)")
+    p.add_argument("--yes", action="store_true", help="consent given: start at question 1 (for scripted use with --case)")
+    p.add_argument("--new", action="store_true", help="start a new reflection even if one is paused")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from bot.terminal import run_terminal
+
+    return asyncio.run(run_terminal(args.db or default_db_path(), case=args.case, yes=args.yes, new=args.new))

@@ -1,0 +1,96 @@
+"""The reflection service: the flow over the store, so adapters (terminal, Discord) stay thin.
+
+Every turn loads the session (scoped by owner), runs one pure `Flow.step`, performs its effects
+(saving an entry), and persists the new state before returning, so an interrupted reflection
+resumes exactly where it stopped. Raw answers exist only in the state handed to the store.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable
+
+from bot.core.content import Pack, get_pack
+from bot.core.flow import ENDED, Event, Flow, Output, Saved, SaveEntry, Say, State, flow_for
+from bot.core.ports import Store, StoredSession
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class Turn:
+    """What one call produced: the session, its status and phase, and the outputs to render."""
+
+    session_id: str
+    status: str
+    phase: str
+    outputs: list[Output] = field(default_factory=list)
+    commands: tuple[str, ...] = ()  # what the person can do next (adapters: buttons)
+
+
+class SessionNotFound(LookupError):
+    pass
+
+
+class ReflectionService:
+    def __init__(self, store: Store, pack: Pack | None = None, clock: Callable[[], datetime] | None = None,
+                 crisis_resources: tuple[str, ...] | list[str] = (), flow: Flow | None = None):
+        self.store = store
+        self.pack = pack or get_pack()
+        self.clock = clock or _utc_now
+        self.crisis_resources = tuple(crisis_resources)
+        self.flow = flow or flow_for(self.pack)
+
+    def _turn(self, session: StoredSession, state: State, outputs: list[Output]) -> Turn:
+        from bot.core.flow import commands_in
+
+        return Turn(session.id, session.status, state.phase, outputs, commands_in(state.phase))
+
+    async def start(self, owner: str, case: str | None = None, place: str | None = None,
+                    seed: str | None = None) -> Turn:
+        """A new reflection at its opening (consent still to be given)."""
+        state, outputs = self.flow.start(case=case, seed=seed)
+        now = self.clock()
+        session = StoredSession(id=secrets.token_urlsafe(12), owner=owner, status=state.status,
+                                state=state.to_dict(), place=place, created_at=now, updated_at=now)
+        await self.store.put_session(session)
+        return self._turn(session, state, outputs)
+
+    async def handle(self, owner: str, session_id: str, event: Event,
+                     crisis_resources: tuple[str, ...] | list[str] | None = None) -> Turn:
+        """One turn: step the flow, run its effects, persist, return the outputs."""
+        session = await self.store.get_session(owner, session_id)
+        if session is None:
+            raise SessionNotFound(session_id)
+        state = State.from_dict(session.state)
+        resources = self.crisis_resources if crisis_resources is None else tuple(crisis_resources)
+        new, outputs = self.flow.step(state, event, resources)
+        shown: list[Output] = []
+        for out in outputs:
+            if isinstance(out, SaveEntry):
+                try:
+                    entry_id = await self.store.save_entry(owner, session.id, out.entry)
+                except Exception:
+                    # keep the session as it was (answers included) so Save can be tried again
+                    return self._turn(session, state, [Say("flow/save_failed.j2")])
+                shown.append(Saved(entry_id))
+            else:
+                shown.append(out)
+        session.state = new.to_dict()
+        session.status = new.status
+        session.updated_at = self.clock()
+        await self.store.put_session(session)
+        return self._turn(session, new, shown)
+
+    async def resume(self, owner: str, place: str | None = None) -> Turn | None:
+        """The person's open (active or paused) reflection, re-shown where it stopped; None if none."""
+        session = await (self.store.session_at(place) if place else self.store.open_session_for(owner))
+        if session is None or session.owner != owner:
+            return None
+        state = State.from_dict(session.state)
+        if state.phase == ENDED:
+            return None
+        return await self.handle(owner, session.id, Event("resume"))

@@ -1,0 +1,144 @@
+"""Terminal mode: the whole guided reflection over the same core and store as Discord.
+
+Interactive on a TTY; with stdin not a TTY it reads one answer per line (commands as `/skip`,
+`/back`, `/pause`, `/finish`, `/save`, `/discard`, `/help`, `/continue`) and prints the
+transcript, so it can be scripted. EOF pauses the reflection (it is persisted every turn).
+"""
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from bot.core.flow import CLOSING, ENDED, EVENTS, OPENING, RISK_HOLD, Event, Output
+from bot.core.reflection import ReflectionService, Turn
+from bot.core.render import render
+
+YES = ("y", "yes", "/consent")
+NO = ("n", "no", "/decline")
+
+
+def terminal_owner(store) -> str:
+    """The terminal user's pseudonym: keyed HMAC of the OS user name (never the name itself)."""
+    return store.keyring.pseudonym("terminal", getpass.getuser() or "unknown")
+
+
+class Terminal:
+    def __init__(self, service: ReflectionService, owner: str, inp: TextIO, out: TextIO, interactive: bool):
+        self.service, self.owner, self.inp, self.out, self.interactive = service, owner, inp, out, interactive
+
+    def show(self, outputs: list[Output]) -> None:
+        for o in outputs:
+            if not o.template:
+                continue
+            text = render(o.template, target="plain", **o.context())
+            if text.strip():
+                self.out.write(text + "\n\n")
+        self.out.flush()
+
+    def say(self, name: str, **ctx) -> None:
+        self.out.write(render(name, target="plain", **ctx) + "\n")
+        self.out.flush()
+
+    def read(self, prompt: str = "terminal/prompt.j2") -> str | None:
+        if self.interactive:
+            self.out.write(render(prompt, target="plain") + " ")
+            self.out.flush()
+        line = self.inp.readline()
+        if not line:
+            return None
+        return line.rstrip("\n")
+
+    async def run(self, case: str | None, yes: bool, new: bool = False) -> int:
+        svc, owner = self.service, self.owner
+        turn = None if new else await svc.resume(owner)
+        if turn is None:
+            turn = await svc.start(owner, case=case)
+            self.show(turn.outputs)
+            if yes:
+                turn = await self.send(turn, Event("consent", case))
+        else:
+            self.show(turn.outputs)
+        if self.interactive:
+            self.say("terminal/commands.j2")
+        while turn.phase != ENDED:
+            if turn.phase == RISK_HOLD and not self.interactive:
+                turn = await self.send(turn, Event("continue"))
+                continue
+            if turn.phase == OPENING:
+                turn = await self.opening(turn, case)
+                if turn is None:
+                    return 0
+                continue
+            line = self.read("terminal/prompt_preview.j2" if turn.phase == CLOSING else "terminal/prompt.j2")
+            if line is None:
+                await self.send(turn, Event("pause"))
+                return 0
+            event = self.parse(line)
+            if event is None:
+                continue
+            turn = await self.send(turn, event)
+        return 0
+
+    async def opening(self, turn: Turn, case: str | None) -> Turn | None:
+        if case is None:
+            self.say("terminal/ask_case.j2")
+            line = self.read()
+            if line is None:
+                await self.send(turn, Event("pause"))
+                return None
+            case = line.strip() or None
+        self.say("terminal/ask_consent.j2")
+        line = self.read()
+        if line is None:
+            await self.send(turn, Event("pause"))
+            return None
+        answer = line.strip().lower()
+        if answer in YES:
+            return await self.send(turn, Event("consent", case))
+        if answer in NO:
+            return await self.send(turn, Event("decline"))
+        return turn
+
+    def parse(self, line: str) -> Event | None:
+        text = line.strip()
+        if not text:
+            return None
+        if text.startswith("/"):
+            kind = text[1:].split()[0].lower() if len(text) > 1 else ""
+            if kind in EVENTS and kind != "answer":
+                return Event(kind)
+            self.say("terminal/unknown_command.j2", command=text.split()[0], commands=[e for e in EVENTS if e != "answer"])
+            return None
+        return Event("answer", text)
+
+    async def send(self, turn: Turn, event: Event) -> Turn:
+        new = await self.service.handle(self.owner, turn.session_id, event)
+        self.show(new.outputs)
+        return new
+
+
+def crisis_resources() -> tuple[str, ...]:
+    try:
+        from bot.config import load_config
+
+        return load_config().defaults.crisis_resources
+    except Exception:  # a broken config must not stop a reflection; `config check` reports it
+        return ()
+
+
+async def run_terminal(db_path: Path | None, case: str | None = None, yes: bool = False, new: bool = False,
+                       inp: TextIO | None = None, out: TextIO | None = None, interactive: bool | None = None) -> int:
+    from bot.store import open_store
+
+    inp = inp or sys.stdin
+    out = out or sys.stdout
+    if interactive is None:
+        interactive = inp.isatty()
+    data_dir = Path(os.environ["BOT_DATA_DIR"]) if os.environ.get("BOT_DATA_DIR") else None
+    async with open_store(db_path, data_dir) as store:
+        service = ReflectionService(store, crisis_resources=crisis_resources())
+        term = Terminal(service, terminal_owner(store), inp, out, interactive)
+        return await term.run(case, yes, new)
