@@ -398,7 +398,7 @@ def _build_rules(tlds: list[str]) -> list[_Rule]:
         _Rule("PHONE", c(r"(?<![\w+])\+\d{1,3}(?:[\s.-]?\(?\d{1,5}\)?){2,5}(?!\w)"), 4, check=_v_phone, digits=True),
         _Rule("PHONE", c(r"(?<![\w.-])\d{3}[-.]\d{4}(?![\w-]|\.\d)"), 7, digits=True),
         _Rule("ID", c(r"(?<![\w-])\d{6,}(?![\w-])"), 8, digits=True),
-        _Rule("ID", c(r"\b[A-Za-z0-9]*\d[A-Za-z0-9]*(?:-[A-Za-z0-9]+){0,4}\b"), 9, check=_v_alnum_id, digits=True),
+        _Rule("ID", c(r"\b(?:[A-Za-z]{1,12}\d|\d{1,12}[A-Za-z])[A-Za-z0-9]*(?:-[A-Za-z0-9]+){0,4}\b"), 9, check=_v_alnum_id, digits=True),
         _Rule("NAME", c(r"\b[A-Z]\.\s?[A-Z]\.(?:\s?[A-Z]\.)?(?!\w)"), 7),
     ]
     return r
