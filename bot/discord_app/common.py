@@ -131,6 +131,8 @@ async def report_error(interaction: discord.Interaction, error: BaseException, w
         await reply(interaction, name)
     except discord.HTTPException:  # the interaction expired: nothing more we can say
         pass
+    except Exception as exc:  # noqa: BLE001 - never let error reporting raise
+        log_error("error reply", interaction, exc)
 
 
 class NotAllowed(Exception):
