@@ -71,7 +71,9 @@ def _json_default(obj: Any) -> Any:
 
 
 def _dumps(obj: Any) -> bytes:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=_json_default).encode("utf-8")
+    # surrogatepass: a lone surrogate (invalid UTF-8 read from stdin with surrogateescape, or a
+    # "\ud800" escape in a JSON payload) is kept as typed; json.loads(bytes) reads it back.
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=_json_default).encode("utf-8", "surrogatepass")
 
 
 # --------------------------------------------------------------------------- SQL (prepared once, reused)
