@@ -93,6 +93,17 @@ async def world(fake_discord, tmp_path, monkeypatch) -> AsyncIterator[World]:
     w.assert_no_raw_ids()
 
 
+async def wait_until(pred, timeout: float = 5.0, what: str = "condition") -> None:
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not pred():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
 def all_bot_payloads(fake: Any) -> list[Any]:
     """Every message the bot posted anywhere (including ephemeral)."""
     return [m for m in fake.messages.values() if m.author.id == fake.bot_user.id]
@@ -104,4 +115,4 @@ def assert_no_pings(fake: Any) -> None:
             f"message without allowed_mentions none: {m.allowed_mentions!r}"
 
 
-__all__ = ["World", "world", "P", "all_bot_payloads", "assert_no_pings", "CRISIS"]
+__all__ = ["World", "world", "wait_until", "P", "all_bot_payloads", "assert_no_pings", "CRISIS"]
