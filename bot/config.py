@@ -129,7 +129,7 @@ class _Check:
             return default
         try:
             ZoneInfo(str(value))
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory ("America") or a name too long
             self.fail(where, f"{value!r} is not a known time zone")
             return default
         return str(value)

@@ -22,7 +22,7 @@ THREAD_PERMS = ("view_channel", "send_messages_in_threads", "create_private_thre
 def _valid_zone(name: str) -> bool:
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory ("America") or a name too long
         return False
     return "/" in name or name == "UTC"
 
