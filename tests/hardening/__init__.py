@@ -1,0 +1,1 @@
+"""Hardening tests (issue 9): bad input, faults, attacks, access, load."""
