@@ -201,9 +201,19 @@ async def is_reflection_place(client: discord.Client, channel: Any) -> bool:
     guild = getattr(channel, "guild", None)
     if guild is None:
         return False
-    hook = services(client).extra.get("is_group_thread")
-    if hook is not None and isinstance(channel, discord.Thread) and await hook(channel):
-        return True
+    svc = services(client)
+    hook = svc.extra.get("is_group_thread")
+    if isinstance(channel, discord.Thread):
+        if hook is not None and await hook(channel):
+            return True
+        try:  # the weekly group threads the supervision side opened (stored by thread pseudonym)
+            from bot.store.supervision import is_group_thread
+
+            for kind in ("thread", "channel"):
+                if await is_group_thread(svc.store, svc.keyring.pseudonym(kind, channel.id)):
+                    return True
+        except ImportError:  # pragma: no cover - supervision not installed
+            pass
     home = (await guild_place(client, guild)).reflection_channel
     if home is None:
         return False
