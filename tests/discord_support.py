@@ -93,6 +93,13 @@ async def world(fake_discord, tmp_path, monkeypatch) -> AsyncIterator[World]:
     w.assert_no_raw_ids()
 
 
+def shown(text: str) -> str:
+    """What Discord displays: markdown escapes removed (values are escaped for Discord)."""
+    import re
+
+    return re.sub(r"\\(.)", r"\1", text)
+
+
 async def wait_until(pred, timeout: float = 5.0, what: str = "condition") -> None:
     import asyncio
 
@@ -115,4 +122,4 @@ def assert_no_pings(fake: Any) -> None:
             f"message without allowed_mentions none: {m.allowed_mentions!r}"
 
 
-__all__ = ["World", "world", "wait_until", "P", "all_bot_payloads", "assert_no_pings", "CRISIS"]
+__all__ = ["World", "world", "wait_until", "shown", "P", "all_bot_payloads", "assert_no_pings", "CRISIS"]
