@@ -573,9 +573,11 @@ class SQLiteStore:
     async def close(self) -> None:
         if self._closed:
             return
-        await self.flush()
-        self._closed = True
-        await self._conn.close()
+        try:
+            await self.flush()
+        finally:  # a failed flush (database locked, disk full) must still close the connection,
+            self._closed = True  # else its non-daemon thread keeps the process alive forever
+            await self._conn.close()
 
 
 def _entry_body(entry: NewEntry) -> dict[str, Any]:
