@@ -112,7 +112,8 @@ def log_error(where: str, interaction: discord.Interaction | None, error: BaseEx
         except Exception:  # pragma: no cover - keyring unusable
             who = "?"
     original = getattr(error, "original", None) or error
-    frames = "".join(traceback.format_tb(original.__traceback__)) if original.__traceback__ else ""
+    frames = "\n".join(f"  {f.filename}:{f.lineno} in {f.name}"
+                       for f in traceback.extract_tb(original.__traceback__)) if original.__traceback__ else ""
     log.error("%s failed for %s: %s\n%s", where, who, type(original).__name__, frames)
 
 
