@@ -23,6 +23,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import sqlite3
+    import sys
+
+    from bot.core.keys import KeyProblem
+    from bot.core.render import render
     from bot.terminal import run_terminal
 
-    return asyncio.run(run_terminal(args.db or default_db_path(), case=args.case, yes=args.yes, new=args.new))
+    try:
+        return asyncio.run(run_terminal(args.db or default_db_path(), case=args.case, yes=args.yes, new=args.new))
+    except KeyProblem as exc:  # wrong/missing/malformed key: refuse to start, write nothing
+        print(render("cli/keys_error.j2", message=str(exc)), file=sys.stderr)
+        return 2
+    except sqlite3.OperationalError as exc:  # locked after the busy timeout's retries, or disk full
+        print(render("cli/db_unavailable.j2", full="full" in str(exc).lower()), file=sys.stderr)
+        return 1
