@@ -169,3 +169,26 @@ async def test_mentions_in_an_answer_go_nowhere(world):
             assert "@everyone" not in m.text and f"<@&{role.id}>" not in m.text
         assert "@\u200beveryone" in closing.text or "everyone" not in closing.text
     assert_no_pings(fake)
+
+
+async def test_typed_answers_in_thread_with_message_content_and_archive_after_save(world):
+    fake = world.fake
+    world.message_content = True
+    world.after_save = "archive"
+    async with world.bot():
+        assert fake.gateway.identifies[-1]["intents"] & (1 << 15)
+        await (await fake.slash(world.alice, "reflect", guild=world.guild, case="E.F.")).original()
+        thread = thread_of(fake, world.guild)
+        opening = await next_with_buttons(fake, thread)
+        await (await fake.click(world.alice, opening, "Begin")).response()
+        await next_with_buttons(fake, thread)
+        await fake.say(world.alice, thread, ANSWERS[0])
+        q2 = await next_with_buttons(fake, thread)
+        assert "Question 2 of 6" in q2.text
+        assert not fake.messages[opening.id].buttons  # old buttons are removed as the reflection moves on
+        await (await fake.click(world.alice, q2, "Finish")).response()
+        closing = await next_with_buttons(fake, thread)
+        await (await fake.click(world.alice, closing, "Save")).response()
+        await wait_until(lambda: fake.channels[thread.id].archived and fake.channels[thread.id].locked,
+                         what="the thread archived and locked after saving")
+        assert not [m for m in fake.bot_messages(world.reflection) if not m.ephemeral]  # nothing public
