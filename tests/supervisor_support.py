@@ -47,6 +47,7 @@ class SupWorld(World):
     sup_role: Any = None
     supervisors_channel: Any = None
     group: Any = None
+    loop: bool = False  # the every-minute runner task; tests call run_due(now) instead
 
     def config(self) -> Config:
         return Config(
@@ -66,7 +67,9 @@ class SupWorld(World):
         cfg = self.config()
         async with open_store(cfg.database_path, cfg.data_dir, key_file=cfg.key_file, clock=self.clock) as store:
             self.store = store
-            bot = ReflectBot(build_services(cfg, store, clock=self.clock), cogs or available_cogs())
+            svc = build_services(cfg, store, clock=self.clock)
+            svc.extra["supervision_loop"] = self.loop
+            bot = ReflectBot(svc, cogs or available_cogs())
             async with self.fake.running(bot) as running:
                 if sync:
                     await running.tree.sync()

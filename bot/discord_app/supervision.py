@@ -32,6 +32,12 @@ def words(_template: str, /, **ctx: Any) -> str:
     return render(f"supervisor/{_template}.j2", target="discord", **ctx)
 
 
+def label(_template: str, /, **ctx: Any) -> str:
+    """prompts/supervisor/<_template>.j2 as plain text: for names, labels, footers and charts,
+    where Discord shows text literally (no markdown escaping)."""
+    return render(f"supervisor/{_template}.j2", target="plain", **ctx)
+
+
 async def say(interaction: discord.Interaction, _template: str, /, *, ephemeral: bool = True,
               view: discord.ui.View | None = None, file: discord.File | None = None,
               embeds: list[discord.Embed] | None = None, **ctx: Any) -> None:
@@ -124,7 +130,7 @@ class ReflectOnThis(discord.ui.DynamicItem[discord.ui.Button], template=r"rsb:pr
     """The persistent "Reflect on this" button under a posted prompt."""
 
     def __init__(self, ref: str):
-        super().__init__(discord.ui.Button(label=words("reflect_button"), style=discord.ButtonStyle.primary,
+        super().__init__(discord.ui.Button(label=label("reflect_button"), style=discord.ButtonStyle.primary,
                                            custom_id=f"{PROMPT_ID}{ref}"))
         self.ref = ref
 
@@ -151,7 +157,7 @@ async def post_prompt(client: discord.Client, channel: discord.abc.Messageable, 
     body = split_text(text, EMBED_DESCRIPTION)
     embed = discord.Embed(title=words("prompt_title", title=title)[:256],
                           description=body[0] if body else None, colour=discord.Colour.teal())
-    embed.set_footer(text=words("prompt_footer"))
+    embed.set_footer(text=label("prompt_footer"))
     view = discord.ui.View(timeout=None)
     view.add_item(ReflectOnThis(ref))
     return await channel.send(embed=embed, view=view)
@@ -191,7 +197,7 @@ async def _start_here(interaction: discord.Interaction, seed: str) -> None:
         home = gp_.reflection_channel or (interaction.channel if isinstance(interaction.channel, discord.TextChannel) else None)
         if home is not None and home.permissions_for(guild.me).create_private_threads:
             try:
-                thread = await home.create_thread(name=words("reflection_thread_name")[:100],
+                thread = await home.create_thread(name=label("reflection_thread_name")[:100],
                                                   type=discord.ChannelType.private_thread, invitable=False)
                 await thread.add_user(interaction.user)
                 place_obj = thread
@@ -246,7 +252,7 @@ def share_button(entry_id: str) -> discord.ui.View:
 
 class ShareButton(discord.ui.DynamicItem[discord.ui.Button], template=r"rsb:share:(?P<entry>[A-Za-z0-9_-]{1,40})"):
     def __init__(self, entry_id: str):
-        super().__init__(discord.ui.Button(label=words("share_button"), style=discord.ButtonStyle.secondary,
+        super().__init__(discord.ui.Button(label=label("share_button"), style=discord.ButtonStyle.secondary,
                                            custom_id=f"{SHARE_ID}{entry_id}"))
         self.entry_id = entry_id
 

@@ -1,0 +1,151 @@
+"""Sharing an anonymised excerpt with the group (only on the author's say-so), and withdrawing it.
+
+After saving, the author picks one answer (select menu), sees exactly what will be posted,
+and confirms; it goes to the server's current weekly thread without their name. The excerpt
+and the posted message's location are sealed with the author's data key; `/share withdraw`
+deletes the post and the row.
+"""
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.core.schedule import week_key
+from bot.discord_app.common import guarded, services
+from bot.discord_app.supervision import current_group_thread, gp, guild_tz, label, say, up, words
+from bot.store import supervision as sup
+
+EXCERPT_MAX = 1000
+VIEW_TIMEOUT = 600
+
+
+def _excerpt(text: str) -> str:
+    text = (text or "").strip()
+    return text if len(text) <= EXCERPT_MAX else text[:EXCERPT_MAX - 1].rstrip() + "…"
+
+
+async def offer_share(interaction: discord.Interaction, entry_id: str | None) -> None:
+    """Step 1: pick which answer of the entry (the newest when entry_id is None) to share."""
+    client = interaction.client
+    svc = services(client)
+    guild = interaction.guild
+    if guild is None:
+        await say(interaction, "share_needs_server")
+        return
+    me = up(client, interaction.user)
+    if entry_id is None:
+        entries = await svc.store.list_entries(me)
+        entry = entries[0] if entries else None
+    else:
+        entry = await svc.store.get_entry(me, entry_id)
+    if entry is None or entry.unreadable or not any((a or "").strip() for a in entry.answers.values()):
+        await say(interaction, "share_nothing")
+        return
+    if await current_group_thread(client, guild) is None:
+        await say(interaction, "share_no_thread")
+        return
+    questions = {q.id: q for q in svc.pack.questions}
+    options = []
+    for qid, answer in entry.answers.items():
+        if not (answer or "").strip():
+            continue
+        q = questions.get(qid)
+        label = label("share_option", number=(svc.pack.questions.index(q) + 1) if q else qid)
+        options.append(discord.SelectOption(label=label[:100], value=qid, description=answer.strip()[:100]))
+    view = _PickView(entry.id, entry.answers, options[:25])
+    await say(interaction, "share_pick", view=view)
+
+
+class _PickView(discord.ui.View):
+    def __init__(self, entry_id: str, answers: dict[str, str], options: list[discord.SelectOption]):
+        super().__init__(timeout=VIEW_TIMEOUT)
+        self.entry_id = entry_id
+        self.answers = answers
+        select = discord.ui.Select(custom_id="rsb:share-pick", placeholder=label("share_placeholder")[:150],
+                                   options=options, min_values=1, max_values=1)
+        select.callback = self._picked
+        self.add_item(select)
+
+    async def _picked(self, interaction: discord.Interaction) -> None:
+        async def run(inter: discord.Interaction) -> None:
+            qid = (inter.data or {}).get("values", [None])[0]
+            excerpt = _excerpt(self.answers.get(qid, ""))
+            await say(inter, "share_preview", excerpt=excerpt, view=_ConfirmView(self.entry_id, excerpt))
+        await guarded(interaction, "share-pick", run)
+
+
+class _ConfirmView(discord.ui.View):
+    def __init__(self, entry_id: str, excerpt: str):
+        super().__init__(timeout=VIEW_TIMEOUT)
+        self.entry_id = entry_id
+        self.excerpt = excerpt
+        post = discord.ui.Button(label=label("share_confirm_button"), style=discord.ButtonStyle.primary,
+                                 custom_id="rsb:share-post")
+        cancel = discord.ui.Button(label=label("share_cancel_button"), style=discord.ButtonStyle.secondary,
+                                   custom_id="rsb:share-cancel")
+        post.callback = self._post
+        cancel.callback = self._cancel
+        self.add_item(post)
+        self.add_item(cancel)
+
+    async def _cancel(self, interaction: discord.Interaction) -> None:
+        await guarded(interaction, "share-cancel", lambda inter: say(inter, "share_cancelled"))
+
+    async def _post(self, interaction: discord.Interaction) -> None:
+        async def run(inter: discord.Interaction) -> None:
+            client = inter.client
+            svc = services(client)
+            assert inter.guild is not None
+            found = await current_group_thread(client, inter.guild)
+            if found is None:
+                await say(inter, "share_no_thread")
+                return
+            _, thread = found
+            msg = await thread.send(words("share_post", excerpt=self.excerpt))
+            tz = await guild_tz(client, inter.guild)
+            await sup.add_share(svc.store, guild=gp(client, inter.guild), week=week_key(svc.clock(), tz),
+                                author=up(client, inter.user), entry_id=self.entry_id, excerpt=self.excerpt,
+                                channel_id=thread.id, message_id=msg.id)
+            self.stop()
+            await say(inter, "share_done", where=thread.name)
+        await guarded(interaction, "share-post", run)
+
+
+class ShareCog(commands.Cog):
+    share = app_commands.Group(name="share", description="Share an anonymised excerpt with your group, or withdraw it",
+                               guild_only=True)
+
+    def __init__(self, bot: commands.Bot):
+        self.bot = bot
+
+    @share.command(name="last", description="Share one answer of your newest reflection, without your name")
+    async def last(self, interaction: discord.Interaction) -> None:
+        await offer_share(interaction, None)
+
+    @share.command(name="withdraw", description="Take back what you shared (the post is deleted)")
+    async def withdraw(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild is not None
+        svc = services(self.bot)
+        me = up(self.bot, interaction.user)
+        mine = await sup.shares_of(svc.store, gp(self.bot, interaction.guild), me)
+        if not mine:
+            await say(interaction, "share_none")
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        removed = 0
+        for s in mine:
+            try:
+                channel = self.bot.get_channel(s.channel_id) or await self.bot.fetch_channel(s.channel_id)
+                await channel.get_partial_message(s.message_id).delete()  # type: ignore[union-attr]
+            except discord.NotFound:
+                pass  # already gone
+            except discord.HTTPException:
+                continue  # keep the row so it can be withdrawn again
+            await sup.delete_share(svc.store, me, s.id)
+            removed += 1
+        await say(interaction, "share_withdrawn", count=removed, total=len(mine))
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(ShareCog(bot))
