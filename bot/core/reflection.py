@@ -35,6 +35,10 @@ class SessionNotFound(LookupError):
     pass
 
 
+class SessionUnreadable(SessionNotFound):
+    """The stored state did not decrypt (tampered, or the person's key destroyed)."""
+
+
 class ReflectionService:
     def __init__(self, store: Store, pack: Pack | None = None, clock: Callable[[], datetime] | None = None,
                  crisis_resources: tuple[str, ...] | list[str] = (), flow: Flow | None = None):
@@ -65,6 +69,8 @@ class ReflectionService:
         session = await self.store.get_session(owner, session_id)
         if session is None:
             raise SessionNotFound(session_id)
+        if session.unreadable:  # never treat it as a fresh reflection and overwrite it
+            raise SessionUnreadable(session_id)
         state = State.from_dict(session.state)
         resources = self.crisis_resources if crisis_resources is None else tuple(crisis_resources)
         new, outputs = self.flow.step(state, event, resources)
@@ -88,7 +94,7 @@ class ReflectionService:
     async def resume(self, owner: str, place: str | None = None) -> Turn | None:
         """The person's open (active or paused) reflection, re-shown where it stopped; None if none."""
         session = await (self.store.session_at(place) if place else self.store.open_session_for(owner))
-        if session is None or session.owner != owner:
+        if session is None or session.owner != owner or session.unreadable:
             return None
         state = State.from_dict(session.state)
         if state.phase == ENDED:
