@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import os
+import random
 import sys
 import time
 from pathlib import Path
@@ -44,7 +45,7 @@ def bench_config(data_dir: Path):
     return Config(data_dir=data_dir, log_level="WARNING", defaults=GuildSettings(crisis_resources=("Samaritans: call 116 123",)))
 
 
-async def e2e(root: Path, users: int, messages_each: int) -> dict:
+async def e2e(root: Path, users: int, messages_each: int, think_s: float = 2.0) -> dict:
     import discord
     from bot.core.reflection import ReflectionService
     from bot.discord_app.client import ReflectBot
@@ -77,8 +78,11 @@ async def e2e(root: Path, users: int, messages_each: int) -> dict:
                     text = render_outputs(turn.outputs)[:2000] or "."
                     await message.channel.send(text)
 
-                bot.add_listener(on_message, "on_message")
                 async with fake.running(bot):
+                    cog = bot.get_cog("ReflectCog")
+                    real = cog is not None and hasattr(cog, "start_reflection")
+                    if not real:
+                        bot.add_listener(on_message, "on_message")
                     waiting: dict[int, asyncio.Future] = {}
                     orig = fake.note_bot_post
 
@@ -88,33 +92,47 @@ async def e2e(root: Path, users: int, messages_each: int) -> dict:
                         if fut is not None and not fut.done():
                             fut.set_result(time.perf_counter())
 
-                    fake.note_bot_post = note
                     chans = {}
                     for u in people:
                         owner = store.keyring.pseudonym("user", u.id)
-                        t = await svc.start(owner, case="A.B.")
-                        await svc.handle(owner, t.session_id, Event("consent", "A.B."))
-                        sessions[owner] = t.session_id
+                        if real:  # the product's own path: /reflect in DMs opens the session at the DM
+                            user = await bot.fetch_user(u.id)
+                            _ch, t, _fb, _res = await cog.start_reflection(user, None, case="A.B.")
+                            await cog.service.handle(owner, t.session_id, Event("consent", "A.B."))
+                        else:
+                            t = await svc.start(owner, case="A.B.")
+                            await svc.handle(owner, t.session_id, Event("consent", "A.B."))
+                            sessions[owner] = t.session_id
                         chans[u.id] = fake.dm_channel(u)
+                    fake.note_bot_post = note
                     loop = asyncio.get_running_loop()
 
-                    async def person(i: int, u) -> None:
+                    async def person(i: int, u, think: float) -> None:
                         gen = Answers(5000 + i)
+                        rng = random.Random(i)
                         ch = chans[u.id]
+                        if think:
+                            await asyncio.sleep(rng.random() * think)
                         for _ in range(messages_each):
                             fut = loop.create_future()
                             waiting[ch.id] = fut
                             t0 = time.perf_counter()
                             await fake.say(u, ch, gen.next(300))
-                            t1 = await asyncio.wait_for(fut, 30)
+                            t1 = await asyncio.wait_for(fut, 60)
                             lat.append(t1 - t0)
+                            if think:
+                                await asyncio.sleep(think * (0.5 + rng.random()))
 
                     # warm-up: one message each from a few people, not counted
-                    await asyncio.gather(*(person(i, u) for i, u in enumerate(people[:5])))
-                    lat.clear()
-                    t0 = time.perf_counter()
-                    await asyncio.gather(*(person(i, u) for i, u in enumerate(people)))
-                    secs = time.perf_counter() - t0
+                    await asyncio.gather(*(person(i, u, 0) for i, u in enumerate(people[:5])))
+                    out = {}
+                    # paced: every supervisee types an answer every ~`think` s (users/think msg/s offered);
+                    # saturated: all of them send again as soon as the reply arrives (closed loop)
+                    for name, th in (("paced", think_s), ("saturated", 0.0)):
+                        lat = []
+                        t0 = time.perf_counter()
+                        await asyncio.gather(*(person(i, u, th) for i, u in enumerate(people)))
+                        out[name] = {"lat": lat, "seconds": time.perf_counter() - t0}
                     fake.note_bot_post = orig
             errors = fake.take_errors()
     finally:
@@ -123,8 +141,8 @@ async def e2e(root: Path, users: int, messages_each: int) -> dict:
 
     ids = [u.id for u in people]
     scan = scan_db(cfg.database_path, ids)
-    return {"messages": len(lat), "seconds": secs, "lat": lat, "errors": errors, "scan": scan,
-            "mode": "reflect-cog" if False else "minimal-bot", "cogs": list(available_cogs())}
+    return {"paced": out["paced"], "saturated": out["saturated"], "think_s": think_s, "errors": errors,
+            "scan": scan, "mode": "reflect-cog" if real else "minimal-bot", "cogs": list(available_cogs())}
 
 
 # ------------------------------------------------------------------------------ start-up
