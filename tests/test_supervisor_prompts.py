@@ -81,3 +81,24 @@ async def test_template_saved_listed_posted_and_malicious_refused(sworld):
         assert "can't be used" in resp.content
         inter = await fake.slash(sworld.supervisor, "prompt delete", guild=sworld.guild, template="weekly")
         assert "Deleted" in (await inter.response()).content
+
+
+async def test_button_reuses_the_reflect_cog_when_loaded(sworld):
+    import importlib.util
+
+    if importlib.util.find_spec("bot.discord_app.cogs.reflect") is None:
+        return
+    fake = sworld.fake
+    async with sworld.bot(cogs=COGS + ("bot.discord_app.cogs.reflect",)) as bot:
+        assert bot.get_cog("ReflectCog") is not None
+        inter = await fake.slash(sworld.supervisor, "prompt post", guild=sworld.guild, channel=sworld.group,
+                                 prompt="mindsight")
+        await inter.original()
+        post = [m for m in fake.bot_messages(sworld.group) if not m.ephemeral][-1]
+        inter = await fake.click(sworld.bob, post, "Reflect on this")
+        msg = await inter.original()
+        assert msg.ephemeral and "private reflection" in msg.content
+        threads = [c for c in fake.channels.values() if c.parent_id == sworld.reflection.id]
+        assert len(threads) == 1
+        first = fake.bot_messages(threads[0])[0]
+        assert "mindsight" in first.text and first.buttons  # the reflect cog's own turn, with its buttons

@@ -168,19 +168,23 @@ async def post_prompt(client: discord.Client, channel: discord.abc.Messageable, 
 async def start_reflection(interaction: discord.Interaction, seed: str) -> None:
     """Start a private guided reflection that opens with `seed`.
 
-    Uses the reflect cog's own starter when it provides one (`start_reflection(interaction, seed=)`),
-    so there is one way to start a reflection; otherwise opens a private thread (or a DM) and
-    starts the session there, which the reflect cog then carries on (session_at(place)).
+    Reuses the reflect cog's own starter (ReflectCog.start_reflection(user, guild, seed=)), so
+    there is one way to start a reflection; only when that cog is not loaded does it open a
+    private thread (or a DM) itself and start the session there.
     """
-    try:
-        from bot.discord_app.cogs import reflect as reflect_cog  # the Discord-front engineer's cog
-        starter = getattr(reflect_cog, "start_reflection", None)
-    except ImportError:
-        starter = None
-    if starter is not None:
-        await starter(interaction, seed=seed)
+    cog = interaction.client.get_cog("ReflectCog") if hasattr(interaction.client, "get_cog") else None
+    starter = getattr(cog, "start_reflection", None)
+    if starter is None:
+        await _start_here(interaction, seed)
         return
-    await _start_here(interaction, seed)
+    if not interaction.response.is_done():
+        await interaction.response.defer(ephemeral=True, thinking=True)
+    channel, _turn, _fell_back, _resumed = await starter(interaction.user, interaction.guild, seed=seed)
+    if channel is None:
+        await say(interaction, "reflect_no_place")
+        return
+    where = Safe(channel.mention) if isinstance(channel, discord.Thread) else None
+    await say(interaction, "reflect_started", where=where)
 
 
 async def _start_here(interaction: discord.Interaction, seed: str) -> None:

@@ -10,7 +10,7 @@ from bot.core.supervision import builtin_prompts, valid_name
 from bot.core.templates import TemplateRejected, check_template
 from bot.discord_app.checks import require_supervisor
 from bot.discord_app.common import services
-from bot.discord_app.supervision import ReflectOnThis, ShareButton, gp, post_prompt, resolve_prompt, say
+from bot.discord_app.supervision import ReflectOnThis, ShareButton, after_entry_saved, gp, post_prompt, resolve_prompt, say
 from bot.store import supervision as sup
 
 
@@ -109,5 +109,14 @@ class PromptsCog(commands.GroupCog, group_name="prompt", group_description="Refl
 
 
 async def setup(bot: commands.Bot) -> None:
+    svc = services(bot)
+
+    async def group_thread(thread: discord.Thread) -> bool:
+        return await sup.is_group_thread(svc.store, svc.keyring.pseudonym("thread", thread.id))
+
+    # hooks for the front cogs: weekly threads count as reflection places; a save in a server
+    # records its digest facts (see bot/discord_app/supervision.py:after_entry_saved)
+    svc.extra.setdefault("is_group_thread", group_thread)
+    svc.extra.setdefault("after_entry_saved", after_entry_saved)
     bot.add_dynamic_items(ReflectOnThis, ShareButton)
     await bot.add_cog(PromptsCog(bot))

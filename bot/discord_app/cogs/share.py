@@ -51,8 +51,8 @@ async def offer_share(interaction: discord.Interaction, entry_id: str | None) ->
         if not (answer or "").strip():
             continue
         q = questions.get(qid)
-        label = label("share_option", number=(svc.pack.questions.index(q) + 1) if q else qid)
-        options.append(discord.SelectOption(label=label[:100], value=qid, description=answer.strip()[:100]))
+        option_label = label("share_option", number=(svc.pack.questions.index(q) + 1) if q else qid)
+        options.append(discord.SelectOption(label=option_label[:100], value=qid, description=answer.strip()[:100]))
     view = _PickView(entry.id, entry.answers, options[:25])
     await say(interaction, "share_pick", view=view)
 
