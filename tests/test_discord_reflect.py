@@ -73,6 +73,9 @@ async def test_full_reflection_in_private_thread_modal_path_and_save(world):
         await wait_until(lambda: thread.id not in fake.channels, what="the thread deleted after saving")
         entries = await world.store.list_entries(world.current.services.keyring.pseudonym("user", world.alice.id))
         assert len(entries) == 1 and "overwhelmed" in entries[0].text
+        # the supervision side got its non-identifying facts row (for the weekly digest)
+        facts = await world.store._fetch("SELECT COUNT(*) FROM entry_facts", ())
+        assert facts[0][0] == 1
     assert_no_pings(fake)
 
 

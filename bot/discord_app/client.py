@@ -16,6 +16,11 @@ COGS = (
     "bot.discord_app.cogs.learning",
     "bot.discord_app.cogs.setup",
     "bot.discord_app.cogs.channel",
+    # supervisors and groups (the supervision side)
+    "bot.discord_app.cogs.prompts",
+    "bot.discord_app.cogs.schedules",
+    "bot.discord_app.cogs.digest",
+    "bot.discord_app.cogs.share",
 )
 
 

@@ -126,6 +126,27 @@ class ReflectCog(commands.Cog):
             await self._clear_thread(channel)
         return msg
 
+    async def _after_saved(self, turn: Turn, owner: str, user: discord.abc.User, guild: discord.Guild | None) -> None:
+        """Tell the supervision side an entry was saved (non-identifying digest facts)."""
+        saved = next((o for o in turn.outputs if isinstance(o, Saved)), None)
+        if saved is None:
+            return
+        svc = services(self.bot)
+        hook = svc.extra.get("after_entry_saved")
+        if hook is None:
+            try:
+                from bot.discord_app.supervision import after_entry_saved as hook
+            except ImportError:  # pragma: no cover
+                return
+        try:
+            entry = await svc.store.get_entry(owner, saved.entry_id)
+            if entry is not None:
+                await hook(self.bot, guild, user, saved.entry_id, entry)
+        except Exception as exc:  # noqa: BLE001 - the entry is saved; facts are best effort
+            from bot.discord_app.common import log_error
+
+            log_error("after_entry_saved", None, exc)
+
     async def _clear_thread(self, thread: discord.Thread) -> None:
         """After saving, raw text must not linger: delete the thread (or archive and lock it)."""
         mode = services(self.bot).config.discord.after_save
@@ -261,6 +282,7 @@ class ReflectCog(commands.Cog):
     async def _step(self, interaction: discord.Interaction, owner: str, sid: str, event: Event) -> None:
         resources = await self._resources(interaction.guild)
         turn = await self.service.handle(owner, sid, event, resources)
+        await self._after_saved(turn, owner, interaction.user, interaction.guild)
         await self._drop_buttons(interaction, sid)
         channel = interaction.channel
         if channel is None:
@@ -284,6 +306,7 @@ class ReflectCog(commands.Cog):
                 return
             resources = await self._resources(message.guild)
             turn = await self.service.handle(owner, session.id, Event("answer", message.content), resources)
+            await self._after_saved(turn, owner, message.author, message.guild)
             old = self.last_message.pop(session.id, None)
             if old is not None:
                 try:
