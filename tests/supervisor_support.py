@@ -25,8 +25,10 @@ SUPERVISOR_COGS = (
 
 
 def available_cogs() -> tuple[str, ...]:
-    front = ("bot.discord_app.cogs.setup",)
-    return tuple(m for m in front if importlib.util.find_spec(m)) + SUPERVISOR_COGS
+    """Every cog of the bot that exists in this checkout (the client's COGS list)."""
+    from bot.discord_app.client import COGS
+
+    return tuple(m for m in COGS if importlib.util.find_spec(m))
 
 
 class Clock:

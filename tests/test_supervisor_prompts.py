@@ -102,3 +102,13 @@ async def test_button_reuses_the_reflect_cog_when_loaded(sworld):
         assert len(threads) == 1
         first = fake.bot_messages(threads[0])[0]
         assert "mindsight" in first.text and first.buttons  # the reflect cog's own turn, with its buttons
+
+
+async def test_all_cogs_load_together_and_commands_are_hinted(sworld):
+    fake = sworld.fake
+    async with sworld.bot() as bot:
+        for cog in ("PromptsCog", "SchedulesCog", "DigestCog", "ShareCog"):
+            assert bot.get_cog(cog) is not None
+        for name in ("prompt", "schedule", "digest"):
+            cmd = fake._find_command(name, sworld.guild, 1)
+            assert int(cmd.payload()["default_member_permissions"]) == 1 << 5  # Manage Server: a hint only

@@ -14,6 +14,8 @@ from bot.discord_app.supervision import ReflectOnThis, ShareButton, after_entry_
 from bot.store import supervision as sup
 
 
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)
 class PromptsCog(commands.GroupCog, group_name="prompt", group_description="Reflective prompts for your group"):
     def __init__(self, bot: commands.Bot):
         self.bot = bot
