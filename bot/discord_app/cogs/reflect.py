@@ -196,6 +196,8 @@ class ReflectCog(commands.Cog):
         where = "dm" if guild is None else (where or svc.config.discord.default_place)
         resources = await self._resources(guild)
         existing = None if (new or seed) else await svc.store.open_session_for(owner)
+        if existing is not None and existing.unreadable:  # never overwrite a tampered row: start afresh
+            existing = None
         fell_back = False
         channel: discord.abc.Messageable | None = None
         if where == "dm":
@@ -225,7 +227,7 @@ class ReflectCog(commands.Cog):
     async def _move_and_resume(self, owner: str, sid: str, channel, resources) -> Turn:
         store = services(self.bot).store
         session = await store.get_session(owner, sid)
-        if session is None:
+        if session is None or session.unreadable:
             raise SessionNotFound(sid)
         session.place = place_of(self.bot, channel)
         await store.put_session(session)
