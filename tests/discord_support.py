@@ -91,6 +91,7 @@ async def world(fake_discord, tmp_path, monkeypatch) -> AsyncIterator[World]:
     w = World(fake, tmp_path, guild, reflection, alice, bob, admin)
     yield w
     w.assert_no_raw_ids()
+    assert_no_pings(fake)
 
 
 def shown(text: str) -> str:

@@ -78,3 +78,18 @@ async def test_ignores_other_channels_and_unmentioned_messages(world):
         assert "rigid" in msg.text.lower()
         assert not fake.bot_messages(general)
         assert len(fake.bot_messages(world.reflection)) == 1
+
+
+async def test_identifying_warning_with_dms_closed_comes_on_next_button_press(world):
+    fake = world.fake
+    carol = fake.create_member(world.guild, "carol", dms_closed=True)
+    async with world.bot():
+        await fake.say(carol, world.reflection, f"<@{fake.bot_user.id}> Jane Doe was rigid and stuck again")
+        public = await fake.next_message(world.reflection)
+        assert "Jane" not in public.text
+        inter = await fake.click(carol, public, "Save to my journal")
+        preview = await inter.original()
+        assert "Jane" not in preview.content
+        warning = await inter.followup(0)
+        assert warning.ephemeral and "identifying" in warning.text and "Delete my message" in warning.button_labels
+    fake.take_errors()
