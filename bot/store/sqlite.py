@@ -206,7 +206,7 @@ class SQLiteStore:
         self._pending: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future]] = []
         self._scheduled = False
         self._keys: dict[str, DataKey] = {}
-        self._key_lock = asyncio.Lock()
+        self._key_locks: dict[str, asyncio.Lock] = {}  # per owner: first turns of different people never wait on each other
         self._closed = False
         self.batches = 0  # number of commits (for tests and benchmarks)
 
@@ -287,7 +287,14 @@ class SQLiteStore:
         dk = self._keys.get(owner)
         if dk is not None:
             return dk
-        async with self._key_lock:
+        lock = self._key_locks.setdefault(owner, asyncio.Lock())
+        try:
+            return await self._data_key_locked(owner, create, lock)
+        finally:
+            self._key_locks.pop(owner, None)  # a racing create is still safe: INSERT ... DO NOTHING, then re-read
+
+    async def _data_key_locked(self, owner: str, create: bool, lock: asyncio.Lock) -> DataKey | None:
+        async with lock:
             dk = self._keys.get(owner)
             if dk is not None:
                 return dk
