@@ -13,7 +13,7 @@ import secrets
 import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Any
+
 
 from bot.core.keys import DecryptError, row_aad
 from bot.store.sqlite import SQLiteStore, parse_ts, ts

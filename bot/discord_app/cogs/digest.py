@@ -20,7 +20,7 @@ from bot.core.split import MESSAGE, split_text
 from bot.core.supervision import personal_series, previous_weeks, topic_series
 from bot.discord_app.checks import require_supervisor
 from bot.discord_app.common import services
-from bot.discord_app.supervision import gp, guild_tz, label, say, up, words  # noqa: F401
+from bot.discord_app.supervision import gp, guild_tz, label, say, up
 from bot.store import supervision as sup
 
 CHART_WEEKS = 6
