@@ -11,6 +11,7 @@ import os
 import re
 
 _SNOWFLAKE = re.compile(r"(?<!\d)\d{15,21}(?!\d)")
+_PAYLOAD_LOGGERS = ("discord.gateway", "discord.http", "discord.webhook.async_", "discord.state")
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{20,30}\.[A-Za-z0-9_-]{5,7}\.[A-Za-z0-9_-]{25,45}")
 
 
@@ -22,6 +23,10 @@ class PrivacyFilter(logging.Filter):
     """Renders the record's message once, redacted, so args can't smuggle ids or tokens."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        # discord.py's DEBUG lines dump whole gateway events and HTTP bodies: message text,
+        # modal answers and interaction tokens. Never let them through, whatever the level.
+        if record.levelno < logging.INFO and record.name in _PAYLOAD_LOGGERS:
+            return False
         try:
             message = record.getMessage()
         except Exception:  # a bad format string must not crash logging
