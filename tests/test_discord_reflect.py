@@ -195,3 +195,15 @@ async def test_typed_answers_in_thread_with_message_content_and_archive_after_sa
         await wait_until(lambda: fake.channels[thread.id].archived and fake.channels[thread.id].locked,
                          what="the thread archived and locked after saving")
         assert not [m for m in fake.bot_messages(world.reflection) if not m.ephemeral]  # nothing public
+
+
+async def test_without_create_private_threads_the_person_is_told_why(world):
+    from tests.fakediscord import permissions as P
+
+    fake = world.fake
+    fake.bot_role(world.guild).permissions &= ~P.CREATE_PRIVATE_THREADS
+    world.guild.everyone.permissions &= ~P.CREATE_PRIVATE_THREADS
+    async with world.bot(cogs=COGS):
+        msg = await (await fake.slash(world.alice, "reflect", guild=world.guild, where="thread")).original()
+        assert msg.ephemeral and "Create Private Threads" in msg.content
+    fake.take_errors()

@@ -179,8 +179,12 @@ class ReflectCog(commands.Cog):
         home = (await guild_place(self.bot, guild)).reflection_channel
         if home is None:
             return None
-        thread = await home.create_thread(name=text("thread_name"), type=discord.ChannelType.private_thread,
-                                          invitable=False, auto_archive_duration=10080)
+        try:
+            thread = await home.create_thread(name=text("thread_name"), type=discord.ChannelType.private_thread,
+                                              invitable=False, auto_archive_duration=10080)
+        except discord.Forbidden:
+            log.warning("missing permission to create a private reflection thread")
+            return None
         await thread.add_user(user)
         return thread
 
