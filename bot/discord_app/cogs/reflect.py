@@ -17,7 +17,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core.flow import CLOSING, ENDED, OPENING, PAUSED, RISK_HOLD, Event, Saved
+from bot.core.flow import CLOSING, ENDED, OPENING, PAUSED, RISK_HOLD, Discarded, Event, Saved
 from bot.core.reflection import ReflectionService, SessionNotFound, Turn
 from bot.core.render import Safe, render
 from bot.core.split import EMBED_DESCRIPTION, split_text
@@ -122,8 +122,9 @@ class ReflectCog(commands.Cog):
             msg = await channel.send(**kw)
         if msg is not None and view is not None:
             self.last_message[turn.session_id] = msg
-        if any(isinstance(o, Saved) for o in turn.outputs) and isinstance(channel, discord.Thread):
-            await self._clear_thread(channel)
+        ended = [o for o in turn.outputs if isinstance(o, (Saved, Discarded))]
+        if ended and isinstance(channel, discord.Thread):
+            await self._clear_thread(channel, saved=isinstance(ended[0], Saved))
         return msg
 
     async def _after_saved(self, turn: Turn, owner: str, user: discord.abc.User, guild: discord.Guild | None) -> None:
@@ -147,8 +148,8 @@ class ReflectCog(commands.Cog):
 
             log_error("after_entry_saved", None, exc)
 
-    async def _clear_thread(self, thread: discord.Thread) -> None:
-        """After saving, raw text must not linger: delete the thread (or archive and lock it)."""
+    async def _clear_thread(self, thread: discord.Thread, saved: bool = True) -> None:
+        """After saving (or discarding), raw text must not linger: delete the thread (or archive and lock it)."""
         mode = services(self.bot).config.discord.after_save
         if mode == "delete":
             try:
@@ -156,7 +157,7 @@ class ReflectCog(commands.Cog):
                 return
             except discord.HTTPException:
                 log.warning("could not delete a reflection thread; archiving it instead")
-        await send_parts(thread, "after_save", mode="archive")
+        await send_parts(thread, "after_save", mode="archive", saved=saved)
         try:
             await thread.edit(archived=True, locked=True)
         except discord.HTTPException:
