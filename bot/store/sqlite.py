@@ -489,6 +489,7 @@ class SQLiteStore:
             if c.execute("DELETE FROM entries WHERE id = ? AND owner = ?", (entry_id, owner)).rowcount != 1:
                 return False
             c.execute("DELETE FROM entry_history WHERE entry_id = ? AND owner = ?", (entry_id, owner))
+            c.execute("DELETE FROM entry_facts WHERE entry_id = ? AND author = ?", (entry_id, owner))
             return True
 
         return await self._write(op)
@@ -502,6 +503,10 @@ class SQLiteStore:
             n = c.execute("DELETE FROM entries WHERE owner = ?", (owner,)).rowcount
             c.execute("DELETE FROM sessions WHERE owner = ?", (owner,))
             c.execute("DELETE FROM person_keys WHERE owner = ?", (owner,))
+            # the person's rows of the supervision side: digest facts, shares, reminders
+            c.execute("DELETE FROM entry_facts WHERE author = ?", (owner,))
+            c.execute("DELETE FROM shares WHERE author = ?", (owner,))
+            c.execute("DELETE FROM reminders WHERE member = ?", (owner,))
             return n
 
         n = await self._write(op)
@@ -524,6 +529,7 @@ class SQLiteStore:
                       f"(SELECT id FROM entries WHERE created_at < ?{scope})", (cutoff, *extra))
             n = c.execute(f"DELETE FROM entries WHERE created_at < ?{scope}", (cutoff, *extra)).rowcount
             c.execute(f"DELETE FROM sessions WHERE updated_at < ?{scope}", (cutoff, *extra))
+            c.execute(f"DELETE FROM entry_facts WHERE created_at < ?{scope.replace('owner', 'author')}", (cutoff, *extra))
             return n
 
         n = await self._write(op)

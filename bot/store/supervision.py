@@ -236,9 +236,11 @@ async def _open_share(store: SQLiteStore, row: tuple) -> Share | None:
 _SHARE_COLS = "id, author, week, entry_id, excerpt, location, created_at"
 
 
-async def shares_of(store: SQLiteStore, guild: str, author: str) -> list[Share]:
-    rows = await store._fetch(f"SELECT {_SHARE_COLS} FROM shares WHERE guild = ? AND author = ? "
-                              "ORDER BY created_at DESC", (guild, author))
+async def shares_of(store: SQLiteStore, guild: str | None, author: str) -> list[Share]:
+    """A person's shares in one server, or in every server when guild is None (for erasure)."""
+    scope, args = ("guild = ? AND ", (guild, author)) if guild is not None else ("", (author,))
+    rows = await store._fetch(f"SELECT {_SHARE_COLS} FROM shares WHERE {scope}author = ? "
+                              "ORDER BY created_at DESC", args)
     return [s for s in [await _open_share(store, r) for r in rows] if s is not None]
 
 
@@ -317,16 +319,3 @@ async def reminders(store: SQLiteStore, guild: str) -> list[Reminder]:
                             date.fromisoformat(snoozed) if snoozed else None,
                             parse_ts(last) if last else None, user_id))
     return out
-
-
-# --------------------------------------------------------------------------- erasure
-
-async def forget_person(store: SQLiteStore, author: str) -> int:
-    """Remove a person's supervision rows (facts, shares, reminders). Call next to delete_all."""
-    def op(c: sqlite3.Connection) -> int:
-        n = c.execute("DELETE FROM entry_facts WHERE author = ?", (author,)).rowcount
-        n += c.execute("DELETE FROM shares WHERE author = ?", (author,)).rowcount
-        n += c.execute("DELETE FROM reminders WHERE member = ?", (author,)).rowcount
-        return n
-    return await store._write(op)
-

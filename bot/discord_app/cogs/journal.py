@@ -223,6 +223,9 @@ class JournalCog(commands.Cog):
             return
         if action == "delall":
             await defer(interaction)
+            before_erase = services(self.bot).extra.get("before_erase")
+            if before_erase is not None:  # shared excerpts go too (their posts are deleted)
+                await before_erase(owner)
             n = await core_journal.delete_all(self.store, owner)
             await reply(interaction, "journal_done", action="delete_all", count=n)
             return

@@ -112,6 +112,28 @@ class _ConfirmView(discord.ui.View):
         await guarded(interaction, "share-post", run)
 
 
+async def withdraw_shares(bot: commands.Bot, author: str, shares: list | None = None) -> int:
+    """Delete the posts of a person's shares (all servers unless given) and their rows.
+
+    Used by `/share withdraw` and before erasing everything, so nothing the person shared
+    outlives their journal. A post that cannot be deleted now keeps its row for a retry.
+    """
+    store = services(bot).store
+    mine = shares if shares is not None else await sup.shares_of(store, None, author)
+    removed = 0
+    for s in mine:
+        try:
+            channel = bot.get_channel(s.channel_id) or await bot.fetch_channel(s.channel_id)
+            await channel.get_partial_message(s.message_id).delete()  # type: ignore[union-attr]
+        except discord.NotFound:
+            pass  # already gone
+        except discord.HTTPException:
+            continue  # keep the row so it can be withdrawn again
+        await sup.delete_share(store, author, s.id)
+        removed += 1
+    return removed
+
+
 class ShareCog(commands.Cog):
     share = app_commands.Group(name="share", description="Share an anonymised excerpt with your group, or withdraw it",
                                guild_only=True)
@@ -126,26 +148,15 @@ class ShareCog(commands.Cog):
     @share.command(name="withdraw", description="Take back what you shared (the post is deleted)")
     async def withdraw(self, interaction: discord.Interaction) -> None:
         assert interaction.guild is not None
-        svc = services(self.bot)
-        me = up(self.bot, interaction.user)
-        mine = await sup.shares_of(svc.store, gp(self.bot, interaction.guild), me)
+        mine = await sup.shares_of(services(self.bot).store, gp(self.bot, interaction.guild), up(self.bot, interaction.user))
         if not mine:
             await say(interaction, "share_none")
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
-        removed = 0
-        for s in mine:
-            try:
-                channel = self.bot.get_channel(s.channel_id) or await self.bot.fetch_channel(s.channel_id)
-                await channel.get_partial_message(s.message_id).delete()  # type: ignore[union-attr]
-            except discord.NotFound:
-                pass  # already gone
-            except discord.HTTPException:
-                continue  # keep the row so it can be withdrawn again
-            await sup.delete_share(svc.store, me, s.id)
-            removed += 1
+        removed = await withdraw_shares(self.bot, up(self.bot, interaction.user), mine)
         await say(interaction, "share_withdrawn", count=removed, total=len(mine))
 
 
 async def setup(bot: commands.Bot) -> None:
+    services(bot).extra["before_erase"] = lambda author: withdraw_shares(bot, author)
     await bot.add_cog(ShareCog(bot))
