@@ -427,22 +427,29 @@ class Flow:
         views = tuple(RiskView(c, cats[c].label) for c in s.risk.get(qid, []) if c in cats)
         return RiskAlert(views, self.resources, waiting)
 
-    def _passages(self, s: State, matches: list[TopicMatch]) -> list[Passage]:
-        shown = set(s.shown)
+    def passages_for(self, matches: list[TopicMatch], shown: set[str] | frozenset[str] = frozenset()) -> list[Passage]:
+        """At most MAX_PASSAGES passages for these topics, one per topic first, none already shown.
+
+        Public so that channel mode offers exactly the passages a guided reflection would."""
+        seen = set(shown)
         chosen: list[Passage] = []
         usable = [m for m in matches if m.passages]
         for _round in range(MAX_PASSAGES):
             for m in usable:
                 if len(chosen) >= MAX_PASSAGES:
                     break
-                cid = next((c for c in m.pulls if c not in shown), None)
+                cid = next((c for c in m.pulls if c not in seen), None)
                 if cid is None:
                     continue
-                shown.add(cid)
+                seen.add(cid)
                 claim = self.pack.claim(cid)
                 ref = int(claim.source) if claim.cited else None
                 chosen.append(Passage(cid, claim.text, claim.source, claim.cited, ref,
                                       self.pack.reference(ref).title if ref else None, m.id))
+        return chosen
+
+    def _passages(self, s: State, matches: list[TopicMatch]) -> list[Passage]:
+        chosen = self.passages_for(matches, set(s.shown))
         s.shown += [p.claim_id for p in chosen]
         return chosen
 

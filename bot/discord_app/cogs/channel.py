@@ -17,7 +17,7 @@ from collections import Counter
 import discord
 from discord.ext import commands
 
-from bot.core.flow import State, flow_for
+from bot.core.flow import flow_for
 from bot.core.ports import StoredSession
 from bot.core.privacy import scrub
 from bot.core.render import Safe, render
@@ -119,7 +119,7 @@ class ChannelCog(commands.Cog):
             return
         matches = [m for m in match_topics(svc.pack, raw) if m.passages]
         # the engine's own passage choice (at most two, one per topic first), from a fresh state
-        passages = flow_for(svc.pack)._passages(State(pack=svc.pack.id), matches) if matches else []
+        passages = flow_for(svc.pack).passages_for(matches)
         follow_up = svc.pack.topic(matches[0].id).follow_up if matches else svc.pack.questions[0].text
         refs = sorted({(p.reference_number, p.reference_title) for p in passages if p.cited and p.reference_number})
         await send_parts(message.channel, "channel_answer", pack_name=svc.pack.short_name,
