@@ -133,6 +133,7 @@ async def e2e(root: Path, users: int, messages_each: int, think_s: float = 2.0) 
                         t0 = time.perf_counter()
                         await asyncio.gather(*(person(i, u, th) for i, u in enumerate(people)))
                         out[name] = {"lat": lat, "seconds": time.perf_counter() - t0}
+                    await asyncio.sleep(0.5)  # let the last replies' follow-up requests finish before closing
                     fake.note_bot_post = orig
             errors = fake.take_errors()
     finally:

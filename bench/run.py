@@ -150,9 +150,9 @@ async def run_all(users: int, quick: bool, scaling: bool, idle: int | None, e2e_
         _log(quiet, f"core turns vs raw sqlite3 ({users} supervisees, {rounds} rounds)...")
         core = await core_section(root, users, rounds, quiet)
         _log(quiet, "stages...")
-        stages = run_stages(rounds, 0.05 if quick else 0.25)
+        stages = run_stages(rounds, 0.05 if quick else 0.15)
         _log(quiet, "open loop at 100 turns/s...")
-        ol = await open_loop(root, 100.0, 1.0 if quick else 2.0, rounds)
+        ol = await open_loop(root, 100.0, 1.0 if quick else 1.5, rounds)
         n_idle = idle or (1000 if quick else 10_000)
         _log(quiet, f"memory with {n_idle} open sessions...")
         mem = await idle_sessions(root, n_idle)
@@ -160,7 +160,7 @@ async def run_all(users: int, quick: bool, scaling: bool, idle: int | None, e2e_
         e2e_n = e2e_users or (20 if quick else 200)
         e2e_res: dict[str, Any] | None
         try:
-            e2e_res = await e2e(root, e2e_n, 2 if quick else 4, 0.5 if quick else 2.0)
+            e2e_res = await e2e(root, e2e_n, 2 if quick else 3, 0.5 if quick else 2.0)
             if e2e_res["scan"]["leaks"]:
                 raise AssertionError("raw Discord ids reached the database in the e2e run")
         except ImportError as exc:  # the test extra (tests/fakediscord needs aiohttp) is missing
@@ -254,6 +254,7 @@ def table(r: dict[str, Any]) -> str:
     s = r["stages_ms"]
     row("topic match, 4,000 chars (ms)", f"{s['match_4000']['median']:.3f} [{s['match_4000']['min']:.3f}-{s['match_4000']['max']:.3f}]", "< 2")
     row("scrub, 4,000 chars (ms)", f"{s['scrub_4000']['median']:.3f} [{s['scrub_4000']['min']:.3f}-{s['scrub_4000']['max']:.3f}]", "< 2")
+    row("scrub, 4,000 chars without identifiers (ms)", f"{s['scrub_4000_no_identifiers']['median']:.3f}")
     row("word-set lookup baseline, 4,000 chars (ms)", f"{s['wordset_4000']['median']:.3f}")
     row("match / word-set", f"{r['match_vs_wordset_4000']:.1f}x", "<= 3x")
     row("scrub / word-set", f"{r['scrub_vs_wordset_4000']:.1f}x", "<= 5x")

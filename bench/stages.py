@@ -55,6 +55,7 @@ def stage_variants(answer_chars: int = 400):
     gen = Answers(424242)
     long_texts = [gen.next(4000) for _ in range(16)]
     short_texts = [gen.next(answer_chars) for _ in range(32)]
+    plain_texts = [gen.next(4000, identifiers=False) for _ in range(16)]  # no names / digits at all
     # a typical answer turn's outputs (Passages + next Question) for the render stage
     flow = flow_for(pack)
     outs = []
@@ -74,6 +75,7 @@ def stage_variants(answer_chars: int = 400):
         "match_4000": (matcher.match, long_texts),
         "scrub_4000": (scrub, long_texts),
         "wordset_4000": (lambda t: baseline_lookup(words, t), long_texts),
+        "scrub_4000_no_identifiers": (scrub, plain_texts),
         "match_answer": (matcher.match, short_texts),
         "scrub_answer": (scrub, short_texts),
         "render_turn": (render_outputs, outs),
