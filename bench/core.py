@@ -140,6 +140,7 @@ class CoreResult:
     commits: int
     path: Path
     raw_ids: list[int]
+    cpu: float = 0.0  # process CPU seconds (all threads, incl. SQLite's) during the timed turns
 
     @property
     def per_s(self) -> float:
@@ -162,14 +163,15 @@ async def core_run(root: Path, users: int, synchronous: str, seed: int, answer_c
         batches0 = store.batches
         lat: list[float] = []
         try:
-            t0 = time.perf_counter()
+            cpu0, t0 = time.process_time(), time.perf_counter()
             done = await asyncio.gather(*(reflection(svc, o, g, lat, answer_chars) for o, g in zip(owners, gens)))
             secs = time.perf_counter() - t0
+            cpu = time.process_time() - cpu0
         finally:
             inst.close()
         commits = store.batches - batches0
     c = inst.c
-    return CoreResult(sum(done), secs, lat, c.reads, c.writes, c.compiles, c.seal_sizes, commits, db, raw_ids)
+    return CoreResult(sum(done), secs, lat, c.reads, c.writes, c.compiles, c.seal_sizes, commits, db, raw_ids, cpu)
 
 
 def raw_run(root: Path, sizes: list[int], synchronous: str) -> tuple[int, float, int]:

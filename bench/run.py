@@ -121,9 +121,8 @@ async def core_section(root: Path, users: int, rounds: int, quiet: bool) -> dict
 async def scaling_section(root: Path, sizes: tuple[int, ...], quiet: bool) -> list[dict[str, Any]]:
     out = []
     for n in sizes:
-        cpu0 = time.process_time()
         core = await core_run(root, n, "NORMAL", seed=77)
-        cpu = time.process_time() - cpu0
+        cpu = core.cpu
         db_bytes = sum(p.stat().st_size for p in core.path.parent.glob("bot.sqlite3*"))
         scan = scan_db(core.path, core.raw_ids)
         if scan["leaks"]:
