@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from bot.core.flow import CLOSING, ENDED, EVENTS, OPENING, RISK_HOLD, Event, Output
+from bot.core.flow import CLOSING, ENDED, EVENTS, OPENING, PAUSED, RISK_HOLD, Event, Output
 from bot.core.reflection import ReflectionService, Turn
 from bot.core.render import render
 
@@ -80,6 +80,8 @@ class Terminal:
             if event is None:
                 continue
             turn = await self.send(turn, event)
+            if turn.phase == PAUSED:  # kept in the store; `chat` again resumes it
+                return 0
         return 0
 
     async def opening(self, turn: Turn, case: str | None) -> Turn | None:

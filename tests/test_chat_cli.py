@@ -73,3 +73,14 @@ def test_chat_help_text():
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.run([sys.executable, "-m", "bot", "chat", "--help"], capture_output=True, text=True, env=env)
     assert proc.returncode == 0 and "--case" in proc.stdout and "/skip" in proc.stdout
+
+
+def test_pause_ends_the_run_and_the_next_run_resumes(tmp_path):
+    first = chat(tmp_path, ["Rigid routines, then chaos at weekends.", "/pause", "This line is never read."],
+                 "--case", "C.D.", "--yes")
+    assert first.returncode == 0
+    assert "Paused at question 2 of 6" in first.stdout
+    assert "Question 3 of 6" not in first.stdout
+    second = chat(tmp_path, ["/finish", "/discard"])
+    assert "Welcome back" in second.stdout and "Question 2 of 6" in second.stdout
+    assert "Rigid routines" in second.stdout  # the earlier answer is in the preview, kept across runs
