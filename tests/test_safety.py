@@ -8,6 +8,11 @@ from bot.core.content import get_pack
 from bot.core.safety import screen
 
 HITS = [
+    ("She told me she's been stockpiling her pills.", "self-harm"),
+    ("He says he thinks about hurting himself most nights.", "self-harm"),
+    ("He mentioned he has been hitting his kids when he drinks.", "safeguarding"),
+    ("Her partner slapped her in front of the children last week.", "safeguarding"),
+    ("He admitted he has fantasies about hurting his boss.", "harm-to-others"),
     ("She said she wants to kill herself.", "self-harm"),
     ("I can't go on like this, honestly.", "self-harm"),
     ("He's thinking of ending it all after the court date.", "self-harm"),
