@@ -280,7 +280,8 @@ class State:
     version: int = STATE_VERSION
 
     def to_dict(self) -> dict[str, Any]:
-        # a plain recursive copy of the JSON-shaped fields: same result as asdict, ~5x cheaper (every turn)
+        # a plain recursive copy of the JSON-shaped fields (~5x cheaper than asdict, every turn). Tuples
+        # become lists, as JSON would make them: a state read back from the store must equal the live one.
         return {name: _copy(getattr(self, name)) for name in _STATE_FIELDS}
 
     @classmethod
@@ -307,10 +308,8 @@ def _copy(v: Any) -> Any:
     t = type(v)
     if t is dict:
         return {k: _copy(x) for k, x in v.items()}
-    if t is list:
+    if t is list or t is tuple:
         return [_copy(x) for x in v]
-    if t is tuple:
-        return tuple(_copy(x) for x in v)
     if t in (str, int, float, bool) or v is None:
         return v
     return asdict(v) if hasattr(v, "__dataclass_fields__") else _deepcopy(v)
@@ -631,7 +630,7 @@ class Flow:
                 items.append({"id": q.id, "number": i + 1, "question": q.text, "answer": clean(s.answers[q.id]),
                               "follow_up": self.pack.topic(fu).follow_up if fu else None})
         return {"case": s.case, "seed": clean(s.seed), "items": items,
-                "redactions": sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))}
+                "redactions": [[k, n] for k, n in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))]}
 
     def _preview_output(self, s: State) -> Preview:
         p = s.preview or self._build_preview(s)
