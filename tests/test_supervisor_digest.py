@@ -11,6 +11,7 @@ from tests.supervisor_support import sworld  # noqa: F401
 
 UTC = timezone.utc
 COGS = ("bot.discord_app.cogs.prompts", "bot.discord_app.cogs.schedules", "bot.discord_app.cogs.digest",
+        "bot.discord_app.cogs.journal",
         "bot.discord_app.cogs.share")
 SECRET = "PURPLE ELEPHANT"
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -83,10 +84,33 @@ async def test_digest_share_withdraw_and_stats(sworld):
         assert fake.messages[shared[0].id].deleted
 
         # personal stats: own counts only, a chart, no comparison
-        inter = await fake.slash(sworld.bob, "mystats", guild=sworld.guild)
+        inter = await fake.slash(sworld.bob, "journal stats", guild=sworld.guild)
         await inter.response()
         msg = await inter.followup()
         assert msg.ephemeral and "only you" in msg.content
         assert next(iter(msg.files.values())).startswith(PNG)
     assert_no_pings(fake)
     assert SECRET.encode() not in sworld.db_bytes()
+
+
+async def test_a_long_digest_is_split_not_cut(sworld):
+    """Many shared excerpts make a digest longer than one message: every excerpt still arrives."""
+    from bot.discord_app.cogs.digest import digest_message
+    from bot.store import supervision as sup
+
+    sworld.clock.set(datetime(2026, 3, 4, 12, 0, tzinfo=UTC))
+    async with sworld.bot(cogs=COGS) as bot:
+        g = bot.services.keyring.pseudonym("guild", sworld.guild.id)
+        for i, who in enumerate((sworld.alice, sworld.bob, sworld.supervisor), start=1):
+            await _save(bot, sworld.guild, who, i)
+        author = bot.services.keyring.pseudonym("user", sworld.alice.id)
+        excerpts = [f"Shared excerpt number {n}: " + "I noticed how steady the room felt. " * 8 for n in range(12)]
+        for n, text in enumerate(excerpts):
+            await sup.add_share(bot.services.store, guild=g, week="2026-W10", author=author, entry_id=None,
+                                excerpt=text, channel_id=1, message_id=1000 + n)
+        parts, file = await digest_message(bot, bot.get_guild(sworld.guild.id), "2026-W10")
+        assert len(parts) > 1 and all(len(p) <= 2000 for p in parts)
+        joined = "\n".join(parts)
+        for n in range(12):
+            assert f"Shared excerpt number {n}:" in joined
+        assert SECRET not in joined

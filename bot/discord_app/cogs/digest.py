@@ -1,4 +1,4 @@
-"""/digest [week] (supervisors, ephemeral) and /mystats (a person's own, ephemeral).
+"""/digest [week] (supervisors, ephemeral), and the personal view behind /journal stats.
 
 The digest is built only from non-identifying facts rows and excerpts their authors chose to
 share; counts from fewer than 3 people are suppressed (core.digest, k=3). A PNG chart of
@@ -32,8 +32,8 @@ async def _entries(client: discord.Client, g: str, week: str) -> list[EntryFacts
     return [EntryFacts(author=f.author, topics=f.topics, answered=f.answered, skipped=f.skipped) for f in rows]
 
 
-async def digest_message(client: discord.Client, guild: discord.Guild, week: str) -> tuple[str, discord.File]:
-    """The digest text (first message part) and its chart, for a server and week."""
+async def digest_message(client: discord.Client, guild: discord.Guild, week: str) -> tuple[list[str], discord.File]:
+    """The digest text, split to Discord's message limit (nothing cut), and its chart."""
     svc = services(client)
     tz = await guild_tz(client, guild)
     g = gp(client, guild)
@@ -50,7 +50,29 @@ async def digest_message(client: discord.Client, guild: discord.Guild, week: str
     series_weeks = {w: await _entries(client, g, w) for w in previous_weeks(week, tz, CHART_WEEKS)}
     png = topics_over_weeks(topic_series(series_weeks, labels, poles), label("chart_title"),
                             empty_text=label("chart_empty"), y_label=label("chart_y"))
-    return split_text(text, MESSAGE)[0], discord.File(io.BytesIO(png), filename=f"digest-{week}.png")
+    return split_text(text, MESSAGE) or [""], discord.File(io.BytesIO(png), filename=f"digest-{week}.png")
+
+
+async def send_parts(send, parts: list[str], file: discord.File, **kw) -> None:
+    """Every part in order, the chart attached to the last one."""
+    for i, part in enumerate(parts):
+        extra = {"file": file} if i == len(parts) - 1 else {}
+        await send(content=part or None, **extra, **kw)
+
+
+async def send_personal_stats(client: discord.Client, interaction: discord.Interaction) -> None:
+    """A person's own reflections per week and topics over time: only their counts, no comparison."""
+    svc = services(client)
+    tz = await guild_tz(client, interaction.guild)
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    labels = {t.id: t.label for t in svc.pack.topics}
+    entries = await svc.store.list_entries(up(client, interaction.user))
+    per_week, topics = personal_series([(e.created_at, e.topics) for e in entries if not e.unreadable], tz,
+                                       labels, weeks=8, now=svc.clock())
+    png = personal_stats(per_week, topics, title=label("stats_title"), reflections_label=label("stats_reflections"),
+                         topics_label=label("stats_topics"), empty_text=label("stats_empty"))
+    await say(interaction, "stats", total=sum(per_week.values()), weeks=len(per_week),
+              file=discord.File(io.BytesIO(png), filename="my-reflections.png"))
 
 
 class DigestCog(commands.Cog):
@@ -71,22 +93,8 @@ class DigestCog(commands.Cog):
             await say(interaction, "digest_bad_week", value=week)
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
-        content, file = await digest_message(self.bot, interaction.guild, key)
-        await interaction.followup.send(content=content, file=file, ephemeral=True)
-
-    @app_commands.command(name="mystats", description="Your own reflections over the weeks (only you see this)")
-    async def mystats(self, interaction: discord.Interaction) -> None:
-        svc = services(self.bot)
-        tz = await guild_tz(self.bot, interaction.guild)
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        labels = {t.id: t.label for t in svc.pack.topics}
-        entries = await svc.store.list_entries(up(self.bot, interaction.user))
-        per_week, topics = personal_series([(e.created_at, e.topics) for e in entries if not e.unreadable], tz,
-                                           labels, weeks=8, now=svc.clock())
-        png = personal_stats(per_week, topics, title=label("stats_title"), reflections_label=label("stats_reflections"),
-                             topics_label=label("stats_topics"), empty_text=label("stats_empty"))
-        await say(interaction, "stats", total=sum(per_week.values()), weeks=len(per_week),
-                  file=discord.File(io.BytesIO(png), filename="my-reflections.png"))
+        parts, file = await digest_message(self.bot, interaction.guild, key)
+        await send_parts(interaction.followup.send, parts, file, ephemeral=True)
 
 
 async def setup(bot: commands.Bot) -> None:

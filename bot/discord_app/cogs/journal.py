@@ -163,6 +163,12 @@ class JournalCog(commands.Cog):
         await reply(interaction, "journal_export", count=count, fmt=format,
                     file=discord.File(io.BytesIO(body.encode("utf-8")), filename=name))
 
+    @journal.command(name="stats", description="Your own reflections over the weeks, as a chart (only you see it)")
+    async def stats(self, interaction: discord.Interaction) -> None:
+        from bot.discord_app.cogs.digest import send_personal_stats
+
+        await guarded(interaction, "journal stats", lambda inter: send_personal_stats(self.bot, inter))
+
     @journal.command(name="delete", description="Delete one entry, or all of your data")
     @app_commands.describe(id="The entry id from /journal list, or the word all")
     async def delete(self, interaction: discord.Interaction, id: str) -> None:

@@ -143,10 +143,10 @@ class SchedulesCog(commands.Cog):
             return  # nothing to report (and no empty digest after a fresh install)
         if not await sup.claim_digest(svc.store, g, week):
             return
-        from bot.discord_app.cogs.digest import digest_message
+        from bot.discord_app.cogs.digest import digest_message, send_parts
 
-        content, file = await digest_message(self.bot, guild, week)
-        await channel.send(content=content, file=file)
+        parts, file = await digest_message(self.bot, guild, week)
+        await send_parts(channel.send, parts, file)
         report.digests.append(week)
 
     async def _reminders(self, guild: discord.Guild, now: datetime, report: RunReport) -> None:
