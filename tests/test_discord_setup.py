@@ -11,10 +11,11 @@ async def test_setup_stores_settings_by_pseudonym(world):
     fake = world.fake
     sup_role = fake.create_role(world.guild, "Supervisors")
     other = fake.create_channel(world.guild, "reflect-here")
+    digest_room = fake.create_channel(world.guild, "supervisors-only")
     async with world.bot(cogs=COGS) as bot:
         inter = await fake.slash(world.admin, "setup", guild=world.guild, reflection_channel=other,
                                  supervisor_role=sup_role, timezone="Europe/London",
-                                 crisis_resources="Line A 0800 111; Line B")
+                                 crisis_resources="Line A 0800 111; Line B", supervisors_channel=digest_room)
         msg = await inter.original()
         assert "Saved" in msg.content and "#reflect\\-here" in msg.content and "Europe/London" in msg.content
         assert "Line A 0800 111" in msg.content
@@ -22,12 +23,14 @@ async def test_setup_stores_settings_by_pseudonym(world):
         place = await guild_place(bot, bot.get_guild(world.guild.id))
         assert place.reflection_channel.id == other.id and place.supervisor_role.id == sup_role.id
         assert place.timezone == "Europe/London" and place.crisis_resources == ("Line A 0800 111", "Line B")
+        assert place.supervisors_channel.id == digest_room.id and "#supervisors\\-only" in msg.content
     # after a restart the settings are still found (pseudonym scan)
     async with world.bot(cogs=COGS, sync=False) as bot:
         place = await guild_place(bot, bot.get_guild(world.guild.id))
         assert place.reflection_channel.id == other.id
     blob = world.db_bytes()
     assert str(other.id).encode() not in blob and str(sup_role.id).encode() not in blob
+    assert str(digest_room.id).encode() not in blob
 
 
 async def test_setup_refuses_without_manage_guild_and_bad_zone(world):

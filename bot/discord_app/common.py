@@ -169,6 +169,7 @@ class GuildPlace:
     supervisor_role: discord.Role | None
     timezone: str
     crisis_resources: tuple[str, ...]
+    supervisors_channel: discord.TextChannel | None = None
 
 
 async def guild_place(client: discord.Client, guild: discord.Guild | None) -> GuildPlace:
@@ -190,7 +191,13 @@ async def guild_place(client: discord.Client, guild: discord.Guild | None) -> Gu
         role = guild.get_role(cfg.supervisor_role)
     tz = (stored.timezone if stored and stored.timezone else None) or cfg.timezone
     crisis = stored.crisis_resources if stored and stored.crisis_resources is not None else cfg.crisis_resources
-    return GuildPlace(channel, role, tz, tuple(crisis))
+    supervisors = None
+    if stored and stored.supervisors_channel:
+        supervisors = resolve(svc.keyring, "channel", stored.supervisors_channel, guild.text_channels)
+    elif cfg.supervisors_channel:
+        found = guild.get_channel(cfg.supervisors_channel)
+        supervisors = found if isinstance(found, discord.TextChannel) else None
+    return GuildPlace(channel, role, tz, tuple(crisis), supervisors)
 
 
 async def is_reflection_place(client: discord.Client, channel: Any) -> bool:

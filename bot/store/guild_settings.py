@@ -17,7 +17,7 @@ from bot.store.sqlite import SQLiteStore, ts
 
 T = TypeVar("T")
 
-_FIELDS = ("reflection_channel", "supervisor_role", "timezone", "crisis_resources")
+_FIELDS = ("reflection_channel", "supervisor_role", "timezone", "crisis_resources", "supervisors_channel")
 _UNSET: Any = object()
 
 
@@ -28,24 +28,27 @@ class StoredGuildSettings:
     supervisor_role: str | None = None  # role pseudonym
     timezone: str | None = None
     crisis_resources: tuple[str, ...] | None = None
+    supervisors_channel: str | None = None  # channel pseudonym
 
 
 async def get_guild_settings(store: SQLiteStore, guild: str) -> StoredGuildSettings | None:
     rows = await store._fetch(
-        "SELECT guild, reflection_channel, supervisor_role, timezone, crisis_resources FROM guild_settings "
-        "WHERE guild = ?", (guild,))
+        "SELECT guild, reflection_channel, supervisor_role, timezone, crisis_resources, supervisors_channel "
+        "FROM guild_settings WHERE guild = ?", (guild,))
     if not rows:
         return None
-    g, channel, role, tz, crisis = rows[0]
-    return StoredGuildSettings(g, channel, role, tz, tuple(json.loads(crisis)) if crisis is not None else None)
+    g, channel, role, tz, crisis, supervisors = rows[0]
+    return StoredGuildSettings(g, channel, role, tz, tuple(json.loads(crisis)) if crisis is not None else None,
+                               supervisors)
 
 
 async def set_guild_settings(store: SQLiteStore, guild: str, *, reflection_channel: Any = _UNSET,
                              supervisor_role: Any = _UNSET, timezone: Any = _UNSET,
-                             crisis_resources: Any = _UNSET) -> StoredGuildSettings:
+                             crisis_resources: Any = _UNSET, supervisors_channel: Any = _UNSET) -> StoredGuildSettings:
     """Upsert only the fields given (None clears a field back to the config default)."""
     given = {"reflection_channel": reflection_channel, "supervisor_role": supervisor_role,
-             "timezone": timezone, "crisis_resources": crisis_resources}
+             "timezone": timezone, "crisis_resources": crisis_resources,
+             "supervisors_channel": supervisors_channel}
     given = {k: v for k, v in given.items() if v is not _UNSET}
     if "crisis_resources" in given and given["crisis_resources"] is not None:
         given["crisis_resources"] = json.dumps(list(given["crisis_resources"]), ensure_ascii=False)

@@ -22,7 +22,7 @@ from bot.core.schedule import ReminderPref, WeeklySchedule, due_run, previous_ru
 from bot.core.supervision import WEEKDAYS, parse_time
 from bot.core.templates import TemplateRejected
 from bot.discord_app.checks import require_supervisor
-from bot.discord_app.common import services
+from bot.discord_app.common import guild_place, services
 from bot.discord_app.supervision import (
     channel_pseudonym, find_channel, gp, guild_tz, post_prompt, resolve_prompt, label, say, up, words,
 )
@@ -129,11 +129,8 @@ class SchedulesCog(commands.Cog):
 
     async def _weekly_digest(self, guild: discord.Guild, now: datetime, report: RunReport) -> None:
         svc = services(self.bot)
-        cfg = svc.config.guild(guild.id)
-        if not cfg.supervisors_channel:
-            return
-        channel = guild.get_channel(cfg.supervisors_channel)
-        if not isinstance(channel, discord.TextChannel):
+        channel = (await guild_place(self.bot, guild)).supervisors_channel  # /setup, else config.yaml
+        if channel is None:
             return
         tz = await guild_tz(self.bot, guild)
         monday = previous_run(WeeklySchedule(0, DIGEST_AT, tz), now)

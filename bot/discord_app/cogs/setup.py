@@ -1,4 +1,5 @@
-"""/setup: a server's reflection channel, supervisor role, time zone and crisis resources.
+"""/setup: a server's reflection channel, supervisor role, time zone, crisis resources and the
+supervisors' channel for the weekly digest.
 
 Stored in the database by guild pseudonym (bot/store/guild_settings.py); channel and role are
 kept as keyed pseudonyms and found again by comparing pseudonyms. config.yaml gives defaults.
@@ -38,12 +39,14 @@ class SetupCog(commands.Cog):
         supervisor_role="The role of supervisors",
         timezone="Time zone for schedules, like Europe/London",
         crisis_resources="Crisis lines shown with safeguarding messages; separate lines with ;",
+        supervisors_channel="Where the weekly anonymised digest is posted for supervisors",
     )
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
     async def setup(self, interaction: discord.Interaction, reflection_channel: discord.TextChannel | None = None,
                     supervisor_role: discord.Role | None = None, timezone: str | None = None,
-                    crisis_resources: str | None = None) -> None:
+                    crisis_resources: str | None = None,
+                    supervisors_channel: discord.TextChannel | None = None) -> None:
         # default_permissions only hides the command; a server can change that, so check again
         if interaction.guild is None:
             raise app_commands.NoPrivateMessage()
@@ -61,6 +64,8 @@ class SetupCog(commands.Cog):
             changes["supervisor_role"] = svc.keyring.pseudonym("role", supervisor_role.id)
         if timezone is not None:
             changes["timezone"] = timezone.strip()
+        if supervisors_channel is not None:
+            changes["supervisors_channel"] = svc.keyring.pseudonym("channel", supervisors_channel.id)
         if crisis_resources is not None:
             lines = tuple(x for x in _SPLIT.split(crisis_resources.strip()) if x)
             changes["crisis_resources"] = lines or None
@@ -74,7 +79,8 @@ class SetupCog(commands.Cog):
         await reply(interaction, "setup_show", changed=bool(changes),
                     channel=f"#{place.reflection_channel.name}" if place.reflection_channel else None,
                     role=f"@{place.supervisor_role.name}" if place.supervisor_role else None,
-                    timezone=place.timezone, crisis=list(place.crisis_resources), missing=missing)
+                    timezone=place.timezone, crisis=list(place.crisis_resources), missing=missing,
+                    supervisors=f"#{place.supervisors_channel.name}" if place.supervisors_channel else None)
 
 
 async def setup(bot: commands.Bot) -> None:
