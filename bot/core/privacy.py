@@ -20,6 +20,7 @@ pure and thread-safe. This module must not import discord.
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import ipaddress
 import re
@@ -288,7 +289,9 @@ class _Data:
         except ImportError:
             pass
         tlds -= {"py", "md", "no", "it", "at", "id", "is", "in", "be", "so", "to", "me", "us", "do", "go", "am"}
-        self.rules = _build_rules(sorted(tlds, key=len, reverse=True))
+        tld_list = sorted(tlds, key=len, reverse=True)
+        self.rules = _build_rules(tld_list)
+        self.anchors = _build_anchors(tld_list)
 
 
 _DATA: _Data | None = None
@@ -305,6 +308,17 @@ def _data() -> _Data:
 
 
 # ---------------------------------------------------------------- structured rules
+#
+# Speed: every rule is written so that its FIRST element is a single consuming
+# character class (the word-boundary / "not preceded by" guard moves to a
+# look-behind right after that character). Python's `re` then skips, in C, every
+# position whose character cannot start a match, instead of running the whole
+# pattern there; on prose this makes most rules nearly free. Rules that need a
+# digit run only in windows around clusters of digits; rules that need an "@",
+# a domain ending or a street word run only in windows around those anchors.
+# Window anchors are found by one regex each (clusters, not single hits), so
+# hostile input with 50,000 anchors still costs one C-level scan.
+
 
 @dataclass(frozen=True)
 class _Rule:
@@ -313,26 +327,46 @@ class _Rule:
     priority: int  # lower wins when two candidates cover the same span length
     group: str | int = 0
     check: Callable[[str], bool] | None = None
-    gate: re.Pattern | str | None = None  # skip the rule unless this occurs in the text
-    digits: bool = False  # run only in windows around digits
+    gate: str | None = None  # skip the rule unless this substring occurs in the text
+    anchor: str | None = None  # run only in the windows of this anchor (see _Data.anchors)
+    # cheap necessary conditions, checked per window: every entry must have one of its
+    # characters in the window ("A": any letter). Skips most rules on hostile digit runs.
+    need: tuple[str, ...] = ()
 
 
-_MON = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?"
-        r"|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?|january|february|april|june|july|august|september|october"
-        r"|november|december)")
+def _kw(alts: Iterable[str], ci: bool = False, boundary: bool = True) -> str:
+    """`\\b(?:kw1|kw2|...)` rewritten to start with a consuming character class.
+
+    Each alternative must start with a plain letter; the rest may be any regex.
+    """
+    alts = list(alts)
+    firsts = {a[0] for a in alts}
+    if ci:
+        firsts |= {c.upper() for c in firsts} | {c.lower() for c in firsts}
+    cls = "[" + "".join(sorted(firsts)) + "]"
+    guard = r"(?<!\w.)" if boundary else ""
+    body = "|".join(f"(?<={a[0]}){a[1:]}" for a in alts)
+    return f"{cls}{guard}" + (f"(?i:{body})" if ci else f"(?:{body})")
+
+
+_MON_ALTS = ("Jan(?:uary)?", "Feb(?:ruary)?", "Mar(?:ch)?", "Apr(?:il)?", "May", "June?", "July?", "Aug(?:ust)?",
+             "Sep(?:t(?:ember)?)?", "Oct(?:ober)?", "Nov(?:ember)?", "Dec(?:ember)?", "january", "february", "april",
+             "june", "july", "august", "september", "october", "november", "december")
+_MON = "(?:" + "|".join(_MON_ALTS) + ")"
+_MON_START = _kw(_MON_ALTS)  # `\b{_MON}` starting with a character class
 _DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
+# _DAY after its first digit has been consumed (by `\d(?<!\w\d)`)
+_DAY_REST = r"(?:(?<=[12])\d|(?<=3)[01]|(?<=0)[1-9]|(?<=[1-9]))(?:st|nd|rd|th)?"
 _STATES = ("AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND"
            "|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY")
 _SUFFIX = (r"(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Dr|Boulevard|Blvd|Court|Ct|Place|Pl|Terrace|Ter|Way"
            r"|Close|Crescent|Cres|Square|Sq|Highway|Hwy|Parkway|Pkwy|Circle|Cir|Gardens|Grove|Row|Mews|Hill|Walk"
            r"|Park|Trail|Green)")
-
-
-_SPELLED_GATE = re.compile(r"(?i)\bdot\b|[\[\(\{<]\s*at\s*[\]\)\}>]|@|\bat\s+[\w-]+\.[a-z]")
-_SCHEME_GATE = re.compile(r"(?i)://|www\.")
-_DOMAIN_GATE = re.compile(r"[a-z0-9]\.[a-z]")
-_NINETY_GATE = re.compile(r"(?i)ninety")
-_STREET_GATE = re.compile(r"\b(?:Street|Road|Avenue|Lane|Drive|Boulevard|Terrace|Crescent|Grove|Gardens|Mews)\b")
+_STREET_WORDS = "Street|Road|Avenue|Lane|Drive|Boulevard|Terrace|Crescent|Grove|Gardens|Mews"
+# octet of an IPv4 address after its first digit has been consumed
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_OCTET_REST = r"(?:(?<=2)5[0-5]|(?<=2)[0-4]\d|(?<=1)\d\d|(?<=[1-9])\d|)"
+_NOT_UNITS = r"(?!\s*(?:%|percent|minutes?|mins?|hours?|days?|weeks?|months?|times?|pounds?|lbs?|kg|points?|dollars?"
 
 
 def _build_rules(tlds: list[str]) -> list[_Rule]:
@@ -340,68 +374,132 @@ def _build_rules(tlds: list[str]) -> list[_Rule]:
     dot = r"(?:\.|\s*[\[\(\{<]\s*(?i:dot)\s*[\]\)\}>]\s*|\s+(?i:dot)\s+)"
     at = r"(?:\s*@\s*|\s*[\[\(\{<]\s*(?i:at)\s*[\]\)\}>]\s*|\s+(?i:at)\s+)"
     c = re.compile
+    D = "digits"
     r: list[_Rule] = [
-        # rules without a digit gate
+        # rules without digits
         _Rule("MENTION", c(r"<(?:@[!&]?|#)\d{1,21}>"), 0, gate="<"),
-        _Rule("EMAIL", c(r"(?<![\w.%+-])[\w.%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}\b"), 1, gate="@"),
-        _Rule("EMAIL", c(rf"(?<![\w.%+-])[\w%+-]{{1,64}}(?:{dot}[\w%+-]{{1,64}}){{0,4}}{at}[A-Za-z0-9-]{{1,63}}"
-                         rf"(?:{dot}[A-Za-z0-9-]{{1,63}}){{0,3}}{dot}{tld}\b"), 1, gate=_SPELLED_GATE),
-        _Rule("URL", c(r"\b(?:(?:https?|ftp)://|www\.)[^\s<>\"'()\[\]{}]{1,2048}", re.I), 2, gate=_SCHEME_GATE),
-        _Rule("URL", c(rf"(?<![\w.@/-])(?:[a-z0-9](?:[a-z0-9-]{{0,61}}[a-z0-9])?\.){{1,6}}{tld}\b(?:/[^\s<>\"'()]{{0,2048}})?"), 2, gate=_DOMAIN_GATE),
-        _Rule("HANDLE", c(r"(?<![\w@.])@[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,30}[A-Za-z0-9_])?"), 3, gate="@"),
-        _Rule("HANDLE", c(r"(?<![\w#])[\w.]{2,32}#\d{4}(?!\w)"), 3, gate="#", digits=True),
-        _Rule("IP", c(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\w|\.\d)"), 2, digits=True),
-        _Rule("IP", c(r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.\d{1,3}){0,3}(?![\w:])"), 2, check=_v_ip6, gate=":"),
+        _Rule("EMAIL", c(r"[\w.%+-](?<![\w.%+-][\w.%+-])[\w.%+-]{0,63}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}\b"),
+              1, anchor="at"),
+        _Rule("EMAIL", c(rf"[\w%+-](?<![\w.%+-][\w%+-])[\w%+-]{{0,63}}(?:{dot}[\w%+-]{{1,64}}){{0,4}}{at}[A-Za-z0-9-]{{1,63}}"
+                         rf"(?:{dot}[A-Za-z0-9-]{{1,63}}){{0,3}}{dot}{tld}\b"), 1, anchor="dottld"),
+        _Rule("URL", c(r"\b(?:(?:https?|ftp)://|www\.)[^\s<>\"'()\[\]{}]{1,2048}", re.I), 2, anchor="scheme"),
+        _Rule("URL", c(rf"[a-z0-9](?<![\w.@/-][a-z0-9])(?:[a-z0-9-]{{0,61}}[a-z0-9])?\.(?:[a-z0-9](?:[a-z0-9-]{{0,61}}[a-z0-9])?\.){{0,5}}"
+                       rf"{tld}\b(?:/[^\s<>\"'()]{{0,2048}})?"), 2, anchor="domain"),
+        _Rule("HANDLE", c(r"@(?<![\w@.]@)[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,30}[A-Za-z0-9_])?"), 3, anchor="at"),
+        _Rule("HANDLE", c(r"[\w.](?<![\w#][\w.])[\w.]{1,31}#\d{4}(?!\w)"), 3, gate="#", anchor=D),
+        _Rule("IP", c(rf"\d(?<![\w.]\d){_OCTET_REST}\.(?:{_OCTET}\.){{2}}{_OCTET}(?!\w|\.\d)"), 2, anchor=D),
+        _Rule("IP", c(r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.\d{1,3}){0,3}(?![\w:])"), 2,
+              check=_v_ip6, anchor="colons"),
         # dates
-        _Rule("DATE", c(rf"\b{_DAY}(?:\s+of)?\s+{_MON}\b\.?(?:,?\s+(?:\d{{4}}|'?\d{{2}})\b)?"), 4, digits=True),
-        _Rule("DATE", c(rf"\b{_MON}\b\.?\s+{_DAY}\b(?:,?\s+\d{{4}}\b)?"), 4, digits=True),
-        _Rule("DATE", c(rf"\b{_MON}\b\.?,?\s+(?:of\s+)?(?:\d{{4}}|'\d{{2}})\b"), 4, digits=True),
-        _Rule("DATE", c(r"(?<![\w./-])\d{4}[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12]\d|3[01])(?![\w/-]|\.\d)"), 4, digits=True),
-        _Rule("DATE", c(r"(?<![\w./-])(?:0?[1-9]|[12]\d|3[01])([/.-])(?:0?[1-9]|[12]\d|3[01])\1(?:\d{4}|\d{2})(?![\w/-]|\.\d)"),
-              4, check=_v_numdate, digits=True),
-        _Rule("DATE", c(r"(?i:\b(?:on|since|from|until|till|by|dated?|dob|born)\b[\s:]+)(?P<v>(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01]))(?![\w/])"),
-              4, group="v", digits=True),
-        _Rule("DATE", c(r"(?i:\b(?:on|born on|since|from|until|by)\s+the\s+)(?P<v>(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th))\b(?!\s+(?:session|time|visit|week|day|appointment|floor|grade)\b)"),
-              4, group="v", digits=True),
+        _Rule("DATE", c(rf"\d(?<!\w\d){_DAY_REST}(?:\s+of)?\s+{_MON}\b\.?(?:,?\s+(?:\d{{4}}|'?\d{{2}})\b)?"), 4, anchor=D),
+        _Rule("DATE", c(rf"{_MON_START}\b\.?\s+{_DAY}\b(?:,?\s+\d{{4}}\b)?"), 4, anchor=D),
+        _Rule("DATE", c(rf"{_MON_START}\b\.?,?\s+(?:of\s+)?(?:\d{{4}}|'\d{{2}})\b"), 4, anchor=D),
+        _Rule("DATE", c(r"\d(?<![\w./-]\d)\d{3}[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12]\d|3[01])(?![\w/-]|\.\d)"), 4, anchor=D),
+        _Rule("DATE", c(r"\d(?<![\w./-]\d)(?:(?<=0)[1-9]|(?<=[12])\d|(?<=3)[01]|(?<=[1-9]))([/.-])(?:0?[1-9]|[12]\d|3[01])\1"
+                        r"(?:\d{4}|\d{2})(?![\w/-]|\.\d)"), 4, check=_v_numdate, anchor=D),
+        _Rule("DATE", c(_kw(("on", "since", "from", "until", "till", "by", "dated?", "dob", "born"), ci=True)
+                        + r"\b[\s:]+(?P<v>(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01]))(?![\w/])"), 4, group="v", anchor=D),
+        _Rule("DATE", c(_kw(("on", "born on", "since", "from", "until", "by"), ci=True)
+                        + r"(?i:\s+the\s+)(?P<v>(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th))\b"
+                          r"(?!\s+(?:session|time|visit|week|day|appointment|floor|grade)\b)"), 4, group="v", anchor=D),
         # ages over 89
-        _Rule("AGE", c(r"(?i)\b(?:9\d|1[01]\d)(?:[\s-]*years?[\s-]*old\b|[\s-]*y/?o\b|[\s-]*yrs?[\s-]*old\b)"), 3, digits=True),
-        _Rule("AGE", c(r"(?i)\bninety(?:[\s-](?:one|two|three|four|five|six|seven|eight|nine))?[\s-]+years?[\s-]+old\b"), 3, gate=_NINETY_GATE),
-        _Rule("AGE", c(r"(?i:\b(?:aged?|age of|turned|turning)\s+)(?P<v>9\d|1[01]\d)\b(?!\s*(?:%|percent|minutes?|mins?|hours?|days?|weeks?|months?|times?|pounds?|lbs?|kg|points?|dollars?)\b)"),
-              3, group="v", digits=True),
-        _Rule("AGE", c(r"(?i:\b(?:she|he|they|who|client|patient|mother|father|mom|mum|dad|grandmother|grandfather|grandma|grandpa|i)(?:'s|’s|\s+is|\s+was|\s+turns|\s+will\s+be|\s+is\s+now|\s+was\s+now|\s+'?m|\s+am)\s+)(?P<v>9\d|1[01]\d)\b(?!\s*(?:%|percent|minutes?|mins?|hours?|days?|weeks?|months?|times?|pounds?|lbs?|kg|points?|dollars?|out\b|of\b|on\b)\b)"),
-              3, group="v", digits=True),
+        _Rule("AGE", c(r"[19](?<!\w[19])(?:(?<=9)\d|(?<=1)[01]\d)(?i:[\s-]*years?[\s-]*old\b|[\s-]*y/?o\b|[\s-]*yrs?[\s-]*old\b)"),
+              3, anchor=D),
+        _Rule("AGE", c(r"[Nn](?<!\w[Nn])(?i:inety(?:[\s-](?:one|two|three|four|five|six|seven|eight|nine))?[\s-]+years?[\s-]+old\b)"),
+              3, anchor="ninety"),
+        _Rule("AGE", c(_kw(("aged?", "age of", "turned", "turning"), ci=True) + r"(?i:\s+)(?P<v>9\d|1[01]\d)\b"
+                       + _NOT_UNITS + r")\b)"), 3, group="v", anchor=D),
+        _Rule("AGE", c(_kw(("she", "he", "they", "who", "client", "patient", "mother", "father", "mom", "mum", "dad",
+                            "grandmother", "grandfather", "grandma", "grandpa", "i"), ci=True)
+                       + r"(?i:'s|’s|\s+is|\s+was|\s+turns|\s+will\s+be|\s+is\s+now|\s+was\s+now|\s+'?m|\s+am)(?i:\s+)"
+                         r"(?P<v>9\d|1[01]\d)\b" + _NOT_UNITS + r"|out\b|of\b|on\b)\b)"), 3, group="v", anchor=D),
         # addresses and postcodes
-        _Rule("ADDRESS", c(rf"\b\d{{1,5}}[A-Za-z]?(?:-\d{{1,5}})?,?\s+(?:[A-Z][\w'’-]{{0,30}}\.?\s+){{1,3}}{_SUFFIX}\b\.?"
+        _Rule("ADDRESS", c(rf"\d(?<!\w\d)\d{{0,4}}[A-Za-z]?(?:-\d{{1,5}})?,?\s+(?:[A-Z][\w'’-]{{0,30}}\.?\s+){{1,3}}{_SUFFIX}\b\.?"
                            r"(?:,?\s+(?:Apt|Apartment|Flat|Unit|Suite|Ste|#)\.?\s*#?\s*\w{1,6})?"
                            r"(?:,\s*[A-Z][a-z]{1,30}(?:\s+[A-Z][a-z]{1,30}){0,2}(?=[\s,.;:)!?]|$))?"
-                           r"(?:,?\s+\d{5}(?:-\d{4})?(?!\w))?"), 5, digits=True),
-        _Rule("ADDRESS", c(r"\b(?:Apt|Apartment|Flat|Unit|Suite|Ste|Room|Rm)\.?\s*#?\s*\d{1,5}[A-Za-z]?\b"), 5, digits=True),
-        _Rule("ADDRESS", c(r"\bP\.?\s?O\.?\s+Box\s+\d{1,8}\b", re.I), 5, digits=True),
-        _Rule("ADDRESS", c(r"\b(?:[A-Z][a-z']{1,30}\s+){1,2}(?:Street|Road|Avenue|Lane|Drive|Boulevard|Terrace|Crescent|Grove|Gardens|Mews)\b"), 6, gate=_STREET_GATE),
-        _Rule("POSTCODE", c(r"\b(?:[A-Z]{1,2}\d[A-Z\d]?|GIR) ?\d[A-Z]{2}\b"), 5, digits=True),
-        _Rule("POSTCODE", c(rf"(?:\b(?:{_STATES})|(?i:\bzip(?:\s*code)?|\bpost\s*code|\bpostal\s+code))[\s,:#]*(?P<v>\d{{5}}(?:-\d{{4}})?)(?![\w-])"),
-              5, group="v", digits=True),
-        _Rule("POSTCODE", c(r"(?<![\w-])\d{5}-\d{4}(?![\w-])"), 5, digits=True),
+                           r"(?:,?\s+\d{5}(?:-\d{4})?(?!\w))?"), 5, anchor=D),
+        _Rule("ADDRESS", c(_kw(("Apt", "Apartment", "Flat", "Unit", "Suite", "Ste", "Room", "Rm")) + r"\.?\s*#?\s*\d{1,5}[A-Za-z]?\b"),
+              5, anchor=D),
+        _Rule("ADDRESS", c(r"[Pp](?<!\w[Pp])(?i:\.?\s?O\.?\s+Box\s+\d{1,8}\b)"), 5, anchor=D),
+        _Rule("ADDRESS", c(rf"[A-Z](?<!\w[A-Z])[a-z']{{1,30}}\s+(?:[A-Z][a-z']{{1,30}}\s+)?(?:{_STREET_WORDS})\b"), 6, anchor="street"),
+        _Rule("POSTCODE", c(r"[A-Z](?<!\w[A-Z])(?:(?<=[A-Z])[A-Z]?\d[A-Z\d]?|(?<=G)IR) ?\d[A-Z]{2}\b"), 5, anchor=D),
+        _Rule("POSTCODE", c(r"[A-Zzp](?<!\w.)(?:(?<=[A-Z])[A-Z](?<=\b(?:" + _STATES + r"))"
+                            r"|(?i:(?<=z)ip(?:\s*code)?|(?<=p)ost\s*code|(?<=p)ostal\s+code))"
+                            r"[\s,:#]*(?P<v>\d{5}(?:-\d{4})?)(?![\w-])"), 5, group="v", anchor=D),
+        _Rule("POSTCODE", c(r"\d(?<![\w-]\d)\d{4}-\d{4}(?![\w-])"), 5, anchor=D),
         # identifying numbers
-        _Rule("ID", c(r"(?<![\w-])\d{3}([- ])\d{2}\1\d{4}(?![\w-])"), 3, digits=True),
-        _Rule("ID", c(r"(?<![\w-])\d{3} ?\d{3} ?\d{4}(?![\w-])"), 3, check=_v_nhs, digits=True),
-        _Rule("ID", c(r"\b[A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b"), 3, digits=True),
-        _Rule("ID", c(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])"), 3, check=_v_card, digits=True),
-        _Rule("ID", c(r"(?i:\b(?:mrn|medical\s+record|record|patient|chart|case|account|acct|policy|member|insurance|"
-                      r"hospital|nhs|ni|national\s+insurance|licen[cs]e|passport|plate|registration|reg|vin|serial|device|"
-                      r"ssn|social\s+security|health\s+plan|beneficiary|certificate|client|id)\b\.?"
-                      r"(?:\s*(?:number|num|no\.?|#|id|code))?\s*(?:is|was|=|:|#|no\.?)?\s*)"
-                      r"(?P<v>[A-Z0-9][A-Z0-9-]{2,24})(?![\w-])", re.I), 3, group="v", check=_v_keyword_id, digits=True),
-        _Rule("ID", c(r"\b[A-Z]{2}\d{2}\s?[A-Z]{3}\b"), 6, digits=True),  # UK vehicle registration
-        _Rule("PHONE", c(r"(?<![\w+])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-]?)\d{3}[\s.-]?\d{4}(?![\w])"), 4, check=_v_phone, digits=True),
-        _Rule("PHONE", c(r"(?<![\w+])(?:(?:\+|00)44\s?(?:\(0\)\s?)?|\(?0)\d{2,4}\)?[\s-]?\d{3,4}[\s-]?\d{3,4}(?!\w)"), 4, check=_v_phone, digits=True),
-        _Rule("PHONE", c(r"(?<![\w+])\+\d{1,3}(?:[\s.-]?\(?\d{1,5}\)?){2,5}(?!\w)"), 4, check=_v_phone, digits=True),
-        _Rule("PHONE", c(r"(?<![\w.-])\d{3}[-.]\d{4}(?![\w-]|\.\d)"), 7, digits=True),
-        _Rule("ID", c(r"(?<![\w-])\d{6,}(?![\w-])"), 8, digits=True),
-        _Rule("ID", c(r"\b(?:[A-Za-z]{1,12}\d|\d{1,12}[A-Za-z])[A-Za-z0-9]*(?:-[A-Za-z0-9]+){0,4}\b"), 9, check=_v_alnum_id, digits=True),
-        _Rule("NAME", c(r"\b[A-Z]\.\s?[A-Z]\.(?:\s?[A-Z]\.)?(?!\w)"), 7),
+        _Rule("ID", c(r"\d(?<![\w-]\d)\d{2}([- ])\d{2}\1\d{4}(?![\w-])"), 3, anchor=D),
+        _Rule("ID", c(r"\d(?<![\w-]\d)\d{2} ?\d{3} ?\d{4}(?![\w-])"), 3, check=_v_nhs, anchor=D),
+        _Rule("ID", c(r"[A-Z](?<!\w[A-Z])[A-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b"), 3, anchor=D),
+        _Rule("ID", c(r"\d(?<![\w-]\d)(?:[ -]?\d){12,18}(?![\w-])"), 3, check=_v_card, anchor=D),
+        _Rule("ID", c(_kw(("mrn", r"medical\s+record", "record", "patient", "chart", "case", "account", "acct", "policy", "member",
+                           "insurance", "hospital", "nhs", "ni", r"national\s+insurance", "licen[cs]e", "passport", "plate",
+                           "registration", "reg", "vin", "serial", "device", "ssn", r"social\s+security", r"health\s+plan",
+                           "beneficiary", "certificate", "client", "id"), ci=True)
+                      + r"(?i:\b\.?(?:\s*(?:number|num|no\.?|#|id|code))?\s*(?:is|was|=|:|#|no\.?)?\s*)"
+                        r"(?P<v>(?i:[A-Z0-9][A-Z0-9-]{2,24}))(?![\w-])"), 3, group="v", check=_v_keyword_id, anchor=D),
+        _Rule("ID", c(r"[A-Z](?<!\w[A-Z])[A-Z]\d{2}\s?[A-Z]{3}\b"), 6, anchor=D),  # UK vehicle registration
+        _Rule("PHONE", c(r"[\d(+](?<![\w+].)(?:(?<=\+)1[\s.-]?(?:\(\d{3}\)\s?|\d{3}[\s.-]?)|(?<=1)[\s.-]?(?:\(\d{3}\)\s?|\d{3}[\s.-]?)"
+                         r"|(?<=\()\d{3}\)\s?|(?<=\d)\d{2}[\s.-]?)\d{3}[\s.-]?\d{4}(?![\w])"), 4, check=_v_phone, anchor=D),
+        _Rule("PHONE", c(r"[\d(+](?<![\w+].)(?:(?<=\+)44\s?(?:\(0\)\s?)?|(?<=0)044\s?(?:\(0\)\s?)?|(?<=\()0|(?<=0))"
+                         r"\d{2,4}\)?[\s-]?\d{3,4}[\s-]?\d{3,4}(?!\w)"), 4, check=_v_phone, anchor=D),
+        _Rule("PHONE", c(r"\+(?<![\w+]\+)\d{1,3}(?:[\s.-]?\(?\d{1,5}\)?){2,5}(?!\w)"), 4, check=_v_phone, anchor=D),
+        _Rule("PHONE", c(r"\d(?<![\w.-]\d)\d{2}[-.]\d{4}(?![\w-]|\.\d)"), 7, anchor=D),
+        _Rule("ID", c(r"\d(?<![\w-]\d)\d{5,}(?![\w-])"), 8, anchor=D),
+        _Rule("ID", c(r"[A-Za-z0-9](?<!\w.)(?:(?<=[A-Za-z])[A-Za-z]{0,11}\d|(?<=\d)\d{0,11}[A-Za-z])[A-Za-z0-9]*(?:-[A-Za-z0-9]+){0,4}\b"),
+              9, check=_v_alnum_id, anchor=D),
+        # initials: "J.S.", "J. S.", "j.k." (abbreviations listed under not_initials are skipped)
+        _Rule("NAME", c(r"[A-Za-z](?<!\w.)(?:(?<=[A-Z])\.\s?[A-Z]\.(?:\s?[A-Z]\.)?|(?<=[a-z])\.[a-z]\.(?:[a-z]\.)?)(?!\w)"),
+              7, anchor="initials"),
     ]
-    return r
+    return [dataclasses.replace(rule, need=need) if need else rule for rule, need in zip(r, _NEEDS)]
+
+
+# per rule above, in order (digit-anchored rules only; see _Rule.need)
+_NEEDS: tuple[tuple[str, ...], ...] = (
+    (), (), (), (), (), (),                          # MENTION, EMAIL x2, URL x2, HANDLE @
+    ("#",), (".",), (),                              # HANDLE #, IPv4, IPv6
+    ("A",), ("A",), ("A",), ("-/.",), ("/.-",),      # DATE: day month, month day, month year, ISO, numeric
+    ("A", "/"), ("A",),                              # DATE: keyword m/d, keyword "the 14th"
+    ("A",), (), ("A",), ("A",),                      # AGE
+    ("A",), ("A",), ("A",), (),                      # ADDRESS
+    ("A",), ("A",), ("-",),                          # POSTCODE
+    ("- ",), (), ("A",), (), ("A",), ("A",),         # ID: SSN, NHS, NI, card, keyword, vehicle
+    (), ("0+",), ("+",), ("-.",),                    # PHONE
+    (), ("A",), (),                                  # ID digits, ID alphanumeric, NAME initials
+)
+
+
+def _build_anchors(tlds: list[str]) -> dict[str, tuple[re.Pattern, int, int]]:
+    """name -> (cluster regex, look-back, look-ahead). One match of the regex is a cluster of
+    anchors close enough that their windows would merge anyway."""
+    tld = "(?:" + "|".join(map(re.escape, tlds)) + ")"
+    c = re.compile
+    return {
+        "digits": (c(r"\d(?:\D{0,207}\d)*"), _BACK, _FWD),
+        "at": (c(r"@(?:[^@]{0,600}@)*"), 80, 600),
+        # a domain ending, "." or a spelled "dot" then a top-level domain: ".com", " dot com", "[dot] uk"
+        "dottld": (c(rf"[.Dd](?:(?<=\.)|(?<=[Dd])[Oo][Tt]\s*[\]\)\}}>]?\s*){tld}\b"), 720, 2),
+        "domain": (c(rf"\.{tld}\b[^\s<>\"'()]{{0,2048}}"), 400, 2),
+        "scheme": (c(r"[:Ww](?:(?<=:)//|(?<=[Ww])(?i:ww)\.)"), 8, 2100),
+        "colons": (c(r":[0-9A-Fa-f]{0,4}:(?:[0-9A-Fa-f]{0,4}:)*"), 40, 40),
+        "ninety": (c(r"[Nn][Ii][Nn][Ee][Tt][Yy]"), 2, 40),
+        "street": (c(rf"(?:{_STREET_WORDS})\b"), 70, 1),
+        "initials": (c(r"\.(?:\s?[A-Za-z]\.)+"), 2, 2),
+    }
+
+
+def _windows(text: str, anchor: tuple[re.Pattern, int, int]) -> list[tuple[int, int]]:
+    rx, back, fwd = anchor
+    n = len(text)
+    out: list[tuple[int, int]] = []
+    for m in rx.finditer(text):
+        lo, hi = max(0, m.start() - back), min(n, m.end() + fwd)
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(hi, out[-1][1]))
+        else:
+            out.append((lo, hi))
+    return out
 
 
 # ---------------------------------------------------------------- keys for numbering
@@ -431,56 +529,60 @@ _NAME_PARTICLES = frozenset({"de", "la", "del", "van", "von", "da", "di", "du", 
 _INITIAL_PREV = frozenset(".!?:;\n•*#>|\"“”(")
 
 
-_DIGIT_RUN = re.compile(r"\d+")
 _BACK, _FWD = 48, 160
 
 
-def _digit_windows(text: str) -> list[tuple[int, int]]:
-    windows: list[tuple[int, int]] = []
-    n = len(text)
-    for m in _DIGIT_RUN.finditer(text):
-        lo, hi = max(0, m.start() - _BACK), min(n, m.end() + _FWD)
-        if windows and lo <= windows[-1][1]:
-            windows[-1] = (windows[-1][0], max(hi, windows[-1][1]))
+_ALPHA = re.compile(r"[^\W\d_]")
+
+
+def _has(text: str, lo: int, hi: int, chars: str, cache: dict[tuple[int, int, str], bool]) -> bool:
+    key = (lo, hi, chars)
+    got = cache.get(key)
+    if got is None:
+        if chars == "A":
+            got = _ALPHA.search(text, lo, hi) is not None
         else:
-            windows.append((lo, hi))
-    return windows
+            got = any(text.find(ch, lo, hi) != -1 for ch in chars)
+        cache[key] = got
+    return got
 
 
 def _structured(text: str, d: _Data) -> list[tuple[int, int, str, str]]:
     cands: list[tuple[int, int, int, str, str]] = []
-    windows: list[tuple[int, int]] | None = None
-    seen: set[tuple[int, int, int]] = set()
+    windows: dict[str, list[tuple[int, int]]] = {}
+    feats: dict[tuple[int, int, str], bool] = {}
+    whole = ((0, len(text)),)
     for rule in d.rules:
-        if rule.gate is not None:
-            if isinstance(rule.gate, str):
-                if rule.gate not in text:
-                    continue
-            elif rule.gate.search(text) is None:
-                continue
-        if rule.digits:
-            if windows is None:
-                windows = _digit_windows(text)
-            spans = windows
+        if rule.gate is not None and rule.gate not in text:
+            continue
+        if rule.anchor is None:
+            spans: Iterable[tuple[int, int]] = whole
         else:
-            spans = ((0, len(text)),)
+            spans = windows.get(rule.anchor)  # type: ignore[assignment]
+            if spans is None:
+                spans = windows[rule.anchor] = _windows(text, d.anchors[rule.anchor])
+        kind, group, check, need = rule.kind, rule.group, rule.check, rule.need
         for lo, hi in spans:
+            if need and not all(_has(text, lo, hi, chars, feats) for chars in need):
+                continue
             for m in rule.regex.finditer(text, lo, hi):
-                s, e = m.span(rule.group)
+                s, e = m.span(group)
                 if s == e:
                     continue
                 val = text[s:e]
-                if rule.kind == "URL" and val[-1] in ".,;:!?":
+                if kind == "URL" and val[-1] in ".,;:!?":
                     val = val.rstrip(".,;:!?")
                     e = s + len(val)
-                if rule.check is not None and not rule.check(val):
+                if check is not None and not check(val):
                     continue
-                if rule.kind == "NAME" and val.replace(" ", "").upper() in d.not_initials:
+                if kind == "NAME" and val.replace(" ", "").upper() in d.not_initials:
                     continue
-                cands.append((s, e, rule.priority, rule.kind, val))
+                cands.append((s, e, rule.priority, kind, val))
     if not cands:
         return []
-    cands.sort(key=lambda c: (-(c[1] - c[0]), c[2], c[0]))
+    if len(cands) > 1:
+        cands = list(set(cands))
+        cands.sort(key=lambda c: (c[0] - c[1], c[2], c[0], c[3]))
     covered = bytearray(len(text))
     chosen = []
     for s, e, _p, kind, val in cands:
@@ -697,11 +799,18 @@ def scrub(text: str) -> ScrubResult:
     found = _structured(norm, d)
     name_spans = _names(norm, d, found)
 
-    items: list[tuple[int, int, str, str]] = [(s, e, k, _value_key(k, v)) for s, e, k, v in found]
+    keys: dict[tuple[str, str], str] = {}
+
+    def key_of(kind: str, val: str) -> str:
+        got = keys.get((kind, val))
+        if got is None:
+            got = keys[(kind, val)] = _value_key(kind, val)
+        return got
+
+    items: list[tuple[int, int, str, str]] = [(s, e, k, key_of(k, v)) for s, e, k, v in found if k != "NAME"]
     # person entities: full names keyed by surname; lone tokens join a known person
     name_items = [(s, e, "NAME", toks) for s, e, toks in name_spans if toks]
-    initials = [(s, e, "NAME", "initials:" + _value_key("NAME", norm[s:e]).replace(" ", "")) for s, e, k, v in found if k == "NAME"]
-    items = [it for it in items if it[2] != "NAME"] + initials
+    items += [(s, e, "NAME", "initials:" + key_of("NAME", v).replace(" ", "")) for s, e, k, v in found if k == "NAME"]
     entity_of: dict[str, str] = {}
     first_to_entity: dict[str, set[str]] = {}
     for s, e, _k, toks in sorted(name_items, key=lambda t: -len(t[3])):
