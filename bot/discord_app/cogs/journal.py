@@ -146,7 +146,7 @@ class JournalCog(commands.Cog):
             await reply(interaction, "journal_not_found")
             return
         if len(entry.text) > MODAL_TEXT_MAX:
-            await reply(interaction, "journal_too_long", editing=True, limit=MODAL_TEXT_MAX)
+            await reply(interaction, "journal_too_long", editing=True, max_chars=MODAL_TEXT_MAX)
             return
         await interaction.response.send_modal(EditModal(self, entry.id, entry.text))
 
@@ -196,7 +196,7 @@ class JournalCog(commands.Cog):
     # ------------------------------------------------------------------ preview / confirm
     async def preview(self, interaction: discord.Interaction, kind: str, raw: str, entry_id: str | None) -> None:
         if not raw.strip() or len(raw) > MODAL_TEXT_MAX * 2:
-            await reply(interaction, "journal_too_long", editing=False, limit=MODAL_TEXT_MAX * 2)
+            await reply(interaction, "journal_too_long", editing=False, max_chars=MODAL_TEXT_MAX * 2)
             return
         result = scrub(raw)
         kinds: dict[str, int] = {}
