@@ -181,6 +181,10 @@ def check_template(source: str, pack: Pack | None = None) -> list[str]:
     if len(source) > MAX_LENGTH:
         return [_say("too_long", length=len(source), limit=MAX_LENGTH)]
     try:
+        source.encode("utf-8")  # a lone surrogate can be neither stored nor sent
+    except UnicodeEncodeError:
+        return [_say("broken_text")]
+    try:
         tree = environment().parse(source)
     except TemplateSyntaxError as exc:
         return [_say("syntax", line=exc.lineno or 1)]
