@@ -221,6 +221,126 @@ async def test_put_session_is_one_round_trip(store, monkeypatch):
     assert calls == {"submit": 1, "execute": 0}
 
 
+class _RoundTrips:
+    """Counts round trips to the connection thread: queued write batches and reads."""
+
+    def __init__(self, store, monkeypatch):
+        self.writes = self.reads = 0
+        real_write, real_execute = store._write, store._conn._execute
+
+        def write(fn):
+            self.writes += 1
+            return real_write(fn)
+
+        async def execute(*a, **k):
+            self.reads += 1
+            return await real_execute(*a, **k)
+
+        monkeypatch.setattr(store, "_write", write)
+        monkeypatch.setattr(store._conn, "_execute", execute)
+
+    def take(self) -> tuple[int, int]:
+        got, self.writes, self.reads = (self.writes, self.reads), 0, 0
+        return got
+
+
+async def test_each_reflection_turn_is_one_round_trip(store, monkeypatch):
+    """First turn of a new person (data key created in the same write), warm turns (get from the
+    encrypted-row cache + put), the save turn (entry + final state in one write): one each."""
+    from bot.core.flow import Event
+    from bot.core.reflection import ReflectionService
+
+    svc = ReflectionService(store)
+    await svc.start(store.keyring.pseudonym("user", "warm-up"))  # templates, matcher
+    o = store.keyring.pseudonym("user", 1)
+    rt = _RoundTrips(store, monkeypatch)
+    t = await svc.start(o, case="A.B.")
+    assert rt.take() == (1, 0)  # key + session row, one write
+    events = [Event("consent", "A.B.")] + [Event("answer", f"Answer {i}: it felt rigid and stuck.") for i in range(6)]
+    for ev in events:
+        t = await svc.handle(o, t.session_id, ev)
+        assert rt.take() == (1, 0), ev.kind
+    t = await svc.handle(o, t.session_id, Event("save"))
+    assert t.status == "saved" and rt.take() == (1, 0)
+    (entry,) = await store.list_entries(o)
+    got = (await store._fetch("SELECT status, state FROM sessions WHERE id = ?", (t.session_id,)))[0]
+    assert got[0] == "saved" and (await store.get_session(o, t.session_id)).state["answers"] == {}
+    assert t.session_id not in store._rows  # a finished reflection leaves the cache
+
+
+async def test_cold_get_reads_row_and_key_in_one_round_trip(tmp_path, clock, monkeypatch):
+    async with open_store(data_dir=tmp_path, env={}, clock=clock) as s:
+        o = s.keyring.pseudonym("user", 1)
+        await s.put_session(sess(o, "s1", answers={"q1": "kept"}))
+    async with open_store(data_dir=tmp_path, env={}, clock=clock) as s:
+        rt = _RoundTrips(s, monkeypatch)
+        assert (await s.get_session(o, "s1")).state["answers"] == {"q1": "kept"}
+        assert rt.take() == (0, 1)
+        assert (await s.get_session(o, "s1")).state["answers"] == {"q1": "kept"}
+        assert rt.take() == (0, 0)  # warm: from the row cache
+        await s.put_session(sess(o, "s2"))  # key cached now: one write, no read
+        assert rt.take() == (1, 0)
+
+
+async def test_session_cache_holds_ciphertext_and_is_scoped_and_bounded(tmp_path, clock):
+    async with open_store(data_dir=tmp_path, env={}, clock=clock) as s:
+        s.session_cache_rows = 3
+        o, p = s.keyring.pseudonym("user", 1), s.keyring.pseudonym("user", 2)
+        await s.put_session(sess(o, "s1", answers={"q1": "PLAINTEXT-MARKER"}))
+        (seq, row), = s._rows.values()
+        assert b"PLAINTEXT-MARKER" not in row[4] and all("PLAINTEXT-MARKER" not in str(v) for v in row)
+        a, b = await s.get_session(o, "s1"), await s.get_session(o, "s1")
+        assert a.state == b.state and a.state is not b.state  # decrypted afresh on every get
+        assert await s.get_session(p, "s1") is None  # wrong owner: not found, from the cache too
+        for i in range(2, 6):
+            await s.put_session(sess(o, f"s{i}"))
+        assert list(s._rows) == ["s3", "s4", "s5"]  # LRU bound
+        assert (await s.get_session(o, "s1")).state["answers"] == {"q1": "PLAINTEXT-MARKER"}  # miss: read
+        await s.put_session(sess(o, "s6", status="saved"))
+        assert "s6" not in s._rows
+
+
+async def test_session_cache_invalidation(tmp_path, clock):
+    async with open_store(data_dir=tmp_path, env={}, clock=clock) as s:
+        o, p = s.keyring.pseudonym("user", 1), s.keyring.pseudonym("user", 2)
+        await s.put_session(sess(o, "s1"))
+        await s.put_session(sess(p, "s2"))
+        # delete_all drops that person's rows (cache included)
+        await s.delete_all(o)
+        assert await s.get_session(o, "s1") is None and "s2" in s._rows
+        # an ad hoc write through this connection (maintenance, tamper test) drops the row
+        await s._write(lambda c: c.execute("UPDATE sessions SET status = 'paused' WHERE id = 's2'"))
+        assert (await s.get_session(p, "s2")).status == "paused"
+        await s._read(lambda c: c.execute("DELETE FROM sessions WHERE id = 's2'"))
+        assert await s.get_session(p, "s2") is None
+        # another process writing the file: noticed at our next write batch (PRAGMA data_version)
+        await s.put_session(sess(p, "s3"))
+        other = sqlite3.connect(s.db_path)
+        other.execute("UPDATE sessions SET status = 'discarded' WHERE id = 's3'")
+        other.commit()
+        other.close()
+        await s.put_session(sess(p, "s4"))
+        assert (await s.get_session(p, "s3")).status == "discarded"
+        # retention purge and key rotation clear it
+        await s.put_session(sess(p, "s5"))
+        clock.advance(days=40)
+        await s.purge_older_than(30)
+        assert await s.get_session(p, "s5") is None and not s._rows
+
+
+async def test_save_entry_with_final_state_is_atomic(store):
+    o, p = store.keyring.pseudonym("user", 1), store.keyring.pseudonym("user", 2)
+    await store.put_session(sess(o, "s1", answers={"q1": "raw"}))
+    await store.put_session(sess(p, "theirs"))
+    final = sess(o, "s1", status="saved", answers={})
+    eid = await store.save_entry(o, "s1", NewEntry(text="T"), session=final)
+    got = await store.get_session(o, "s1")
+    assert got.status == "saved" and got.state == {"answers": {}} and (await store.get_entry(o, eid)).text == "T"
+    with pytest.raises(PermissionError):  # someone else's session: neither the entry nor the state is written
+        await store.save_entry(o, "theirs", NewEntry(text="U"), session=sess(o, "theirs", status="saved"))
+    assert len(await store.list_entries(o)) == 1 and (await store.get_session(p, "theirs")).status == "active"
+
+
 async def test_failing_write_does_not_fail_its_batch(store):
     o = store.keyring.pseudonym("user", 1)
     b = store.keyring.pseudonym("user", 2)

@@ -70,8 +70,11 @@ class Store(Protocol):
     async def session_at(self, place: str) -> StoredSession | None:
         """The active/paused session running at a place (thread or DM pseudonym)."""
 
-    async def save_entry(self, owner: str, session_id: str | None, entry: NewEntry) -> str:
-        """Store a confirmed entry and mark the session saved, atomically; returns the entry id."""
+    async def save_entry(self, owner: str, session_id: str | None, entry: NewEntry,
+                         session: StoredSession | None = None) -> str:
+        """Store a confirmed entry and mark the session saved, atomically; returns the entry id.
+        With `session` (the same session's final state) that state is stored instead of just
+        marking it saved, in the same transaction (the save turn is one round trip)."""
 
     async def list_entries(self, owner: str, since: datetime | None = None, until: datetime | None = None,
                            case: str | None = None) -> list[Entry]:

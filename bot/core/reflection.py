@@ -74,22 +74,25 @@ class ReflectionService:
         state = State.from_dict(session.state)
         resources = self.crisis_resources if crisis_resources is None else tuple(crisis_resources)
         new, outputs = self.flow.step(state, event, resources)
+        final = StoredSession(id=session.id, owner=session.owner, status=new.status, state=new.to_dict(),
+                              place=session.place, created_at=session.created_at, updated_at=self.clock())
+        saves = sum(isinstance(out, SaveEntry) for out in outputs)
         shown: list[Output] = []
         for out in outputs:
             if isinstance(out, SaveEntry):
                 try:
-                    entry_id = await self.store.save_entry(owner, session.id, out.entry)
+                    # a single save carries the session's final state: entry + state in one write
+                    entry_id = await (self.store.save_entry(owner, session.id, out.entry, session=final)
+                                      if saves == 1 else self.store.save_entry(owner, session.id, out.entry))
                 except Exception:
                     # keep the session as it was (answers included) so Save can be tried again
                     return self._turn(session, state, [Say("flow/save_failed.j2")])
                 shown.append(Saved(entry_id))
             else:
                 shown.append(out)
-        session.state = new.to_dict()
-        session.status = new.status
-        session.updated_at = self.clock()
-        await self.store.put_session(session)
-        return self._turn(session, new, shown)
+        if saves != 1:
+            await self.store.put_session(final)
+        return self._turn(final, new, shown)
 
     async def resume(self, owner: str, place: str | None = None) -> Turn | None:
         """The person's open (active or paused) reflection, re-shown where it stopped; None if none."""

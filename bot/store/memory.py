@@ -46,12 +46,20 @@ class MemoryStore:
         here.sort(key=lambda s: s.updated_at or s.created_at or _now())
         return copy.deepcopy(here[-1]) if here else None
 
-    async def save_entry(self, owner: str, session_id: str | None, entry: NewEntry) -> str:
+    async def save_entry(self, owner: str, session_id: str | None, entry: NewEntry,
+                         session: StoredSession | None = None) -> str:
+        if session is not None and (session.id != session_id or session.owner != owner):
+            raise ValueError("session does not match session_id/owner")
+        old = self.sessions.get(session_id) if session_id else None
+        if session is not None and old is not None and old.owner != owner:
+            raise PermissionError("session belongs to someone else")
         entry_id = secrets.token_urlsafe(12)
         now = _now()
         self.entries[entry_id] = Entry(entry_id, owner, now, now, entry.text, dict(entry.answers), list(entry.topics),
                                        entry.case, list(entry.skipped), entry.prompt)
-        if session_id and session_id in self.sessions and self.sessions[session_id].owner == owner:
+        if session is not None:
+            await self.put_session(session)
+        elif session_id and session_id in self.sessions and self.sessions[session_id].owner == owner:
             self.sessions[session_id].status = "saved"
         return entry_id
 

@@ -14,6 +14,26 @@ the owner's data key (AES-GCM, associated data = table, row id, owner), so a cip
 to another row or person fails to open. A person's data key is wrapped by the master key;
 `delete_all` deletes that row, with `secure_delete=ON` (set on this connection at open, so
 freed pages are zeroed) and a WAL checkpoint so old page images leave the -wal file.
+
+Session row cache (one round trip per turn): the store keeps a bounded LRU (`session_cache_rows`,
+default 10,000) of the ENCRYPTED session rows exactly as stored (id, owner, status, place, sealed
+state, timestamps), filled when a write of that row commits and when a read finds an open
+session. A warm `get_session` is then answered without a database read; the state is decrypted
+on every get, so no plaintext is held between turns. Only open (active/paused) sessions are
+kept. This is valid ONLY while this process is the single writer of sessions in this database
+file. The cache is dropped on `delete_all` (that person's rows), `purge_older_than` and `rewrap`
+(key rotation), and, as a safety net, whenever a write batch sees that another connection has
+committed to the file since our previous batch (`PRAGMA data_version`); any other UPDATE or
+DELETE of a session row through this connection drops that row (temp triggers, see
+`_install_hooks`). The data_version check bounds staleness
+but does not prevent a lost update if two processes step the same session at the same time,
+so do not run a second writer (for example `python -m bot chat` on the bot's database file)
+against sessions a running bot is serving. `session_cache_rows=0` turns the cache off.
+
+A person's data key is created in the same write as their first session row (`put_session`
+reads or inserts the key inside that transaction), and a cold `get_session` reads the key row
+in the same round trip as the session row; `save_entry(..., session=...)` stores the entry and
+the session's final state in one transaction.
 """
 from __future__ import annotations
 
@@ -23,6 +43,7 @@ import logging
 import secrets
 import sqlite3
 import threading
+from collections import OrderedDict
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -43,6 +64,7 @@ log = logging.getLogger(__name__)
 
 SYNCHRONOUS = ("NORMAL", "FULL")
 OPEN_STATUSES = ("active", "paused")
+SESSION_CACHE_ROWS = 10_000
 
 Clock = Callable[[], datetime]
 
@@ -83,6 +105,7 @@ _UPSERT_SESSION = (
     "ON CONFLICT (id) DO UPDATE SET status = excluded.status, place = excluded.place, state = excluded.state, "
     "updated_at = excluded.updated_at WHERE sessions.owner = excluded.owner"
 )
+_UPSERT_SESSION_RETURNING = _UPSERT_SESSION + " RETURNING created_at"
 _SESSION_COLS = "id, owner, status, place, state, created_at, updated_at"
 _GET_SESSION = f"SELECT {_SESSION_COLS} FROM sessions WHERE id = ? AND owner = ?"
 _OPEN_SESSION_FOR = (f"SELECT {_SESSION_COLS} FROM sessions WHERE owner = ? AND status IN ('active', 'paused') "
@@ -193,7 +216,7 @@ class SQLiteStore:
     """bot.core.ports.Store on one aiosqlite connection, with group commit for writes."""
 
     def __init__(self, conn: aiosqlite.Connection, keyring: Keyring, *, db_path: Path, data_dir: Path,
-                 key_file: Path, clock: Clock = utc_now):
+                 key_file: Path, clock: Clock = utc_now, session_cache_rows: int = SESSION_CACHE_ROWS):
         self._conn = conn
         self._raw: sqlite3.Connection = conn._conn  # only ever used on the connection's own thread
         self.keyring = keyring
@@ -209,6 +232,14 @@ class SQLiteStore:
         self._key_locks: dict[str, asyncio.Lock] = {}  # per owner: first turns of different people never wait on each other
         self._closed = False
         self.batches = 0  # number of commits (for tests and benchmarks)
+        # session row cache (see the module docstring): sid -> (write seq, sealed row as stored)
+        self.session_cache_rows = max(0, session_cache_rows)
+        self._rows: OrderedDict[str, tuple[int, tuple]] = OrderedDict()
+        self._row_seq = 0  # increases with every session write queued
+        self._row_gen = 0  # bumped on every invalidation; fills begun before it are dropped
+        self._row_inflight: dict[str, int] = {}  # sid -> session writes queued, not yet resolved
+        self._data_version: int | None = None  # PRAGMA data_version seen by the last batch (connection thread)
+        self._own_session_op = False  # connection thread: a cache-aware session write is running
 
     def __repr__(self) -> str:
         return f"SQLiteStore(db={self.db_path.name!r})"
@@ -245,6 +276,7 @@ class SQLiteStore:
         results: list[tuple[asyncio.Future, bool, Any]]
         try:
             c.execute("BEGIN IMMEDIATE")
+            self._check_external(c)
             values = [fn(c) for fn, _ in batch]
             c.execute("COMMIT")
             self.batches += 1
@@ -263,6 +295,7 @@ class SQLiteStore:
     def _run_one(self, c: sqlite3.Connection, fn, fut) -> tuple[asyncio.Future, bool, Any]:
         try:
             c.execute("BEGIN IMMEDIATE")
+            self._check_external(c)
             value = fn(c)
             c.execute("COMMIT")
             self.batches += 1
@@ -270,6 +303,98 @@ class SQLiteStore:
         except BaseException as exc:
             _rollback(c)
             return fut, False, exc
+
+    def _check_external(self, c: sqlite3.Connection) -> None:  # connection thread, inside BEGIN IMMEDIATE
+        version = c.execute("PRAGMA data_version").fetchone()[0]
+        if self._data_version is not None and version != self._data_version:
+            try:  # another connection committed since our last batch: the session cache may be stale
+                self._loop.call_soon_threadsafe(self._forget_sessions)
+            except RuntimeError:  # loop closed
+                pass
+        self._data_version = version
+
+    # ----------------------------------------------------------------- session row cache (event loop only)
+    def _install_hooks(self, c: sqlite3.Connection) -> None:  # connection thread, at open
+        """Temp triggers (this connection only, nothing stored in the file): any UPDATE or DELETE
+        of a session row through this connection that is not one of the store's own cache-aware
+        writes (a maintenance or test `_write`/`_read`, a tamper test) drops that cached row
+        before its caller resumes."""
+        def touched(sid: Any) -> None:
+            if not self._own_session_op:
+                try:
+                    self._loop.call_soon_threadsafe(self._forget_session_id, sid)
+                except RuntimeError:  # loop closed
+                    pass
+
+        c.create_function("_bot_session_touched", 1, touched)
+        for event in ("UPDATE", "DELETE"):
+            c.execute(f"CREATE TEMP TRIGGER IF NOT EXISTS _bot_session_{event.lower()} AFTER {event} ON main.sessions "
+                      "BEGIN SELECT _bot_session_touched(OLD.id); END")
+
+    def _forget_session_id(self, sid: Any) -> None:
+        self._row_gen += 1
+        self._rows.pop(sid, None)
+
+    def _forget_sessions(self, owner: str | None = None) -> None:
+        """Drop cached session rows (all, or one person's); fills already under way are discarded."""
+        self._row_gen += 1
+        if owner is None:
+            self._rows.clear()
+        else:
+            for sid in [sid for sid, (_, row) in self._rows.items() if row[1] == owner]:
+                del self._rows[sid]
+
+    def _cache_row(self, row: tuple, seq: int) -> None:
+        sid = row[0]
+        if row[2] not in OPEN_STATUSES or not self.session_cache_rows:
+            self._rows.pop(sid, None)  # a finished reflection is not on the hot path any more
+            return
+        cur = self._rows.get(sid)
+        if cur is not None and cur[0] > seq:
+            return  # a later write already filled it
+        self._rows[sid] = (seq, row)
+        self._rows.move_to_end(sid)
+        if len(self._rows) > self.session_cache_rows:
+            self._rows.popitem(last=False)
+
+    def _fill_from_read(self, row: tuple, gen: int) -> None:
+        """A row read from the database: cached only if nothing changed it meanwhile."""
+        if gen == self._row_gen and row[0] not in self._row_inflight and row[0] not in self._rows:
+            self._cache_row(row, 0)
+
+    async def _write_session(self, sid: str, op: Callable[[sqlite3.Connection], Any],
+                             row_of: Callable[[Any], tuple | None]) -> Any:
+        """Queue a write that changes session `sid`; once committed, cache `row_of(result)`
+        (None: just drop the cached row). On any failure (or cancellation, after which the
+        write may still commit) the cached row is dropped."""
+        self._row_seq += 1
+        seq, gen = self._row_seq, self._row_gen
+        self._row_inflight[sid] = self._row_inflight.get(sid, 0) + 1
+
+        def own(c: sqlite3.Connection) -> Any:
+            self._own_session_op = True
+            try:
+                return op(c)
+            finally:
+                self._own_session_op = False
+
+        try:
+            value = await self._write(own)
+        except BaseException:
+            self._rows.pop(sid, None)
+            raise
+        finally:
+            left = self._row_inflight[sid] - 1
+            if left:
+                self._row_inflight[sid] = left
+            else:
+                del self._row_inflight[sid]
+        row = row_of(value)
+        if row is None or gen != self._row_gen:
+            self._rows.pop(sid, None)
+        else:
+            self._cache_row(row, seq)
+        return value
 
     async def _read(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run a read function on the connection thread (one round trip)."""
@@ -319,21 +444,59 @@ class SQLiteStore:
                 self._keys[owner] = dk
             return dk
 
+    def _key_from_row(self, owner: str, key_id: str, wrapped: bytes, keyring: Keyring | None = None) -> DataKey:
+        keyring = keyring or self.keyring
+        if key_id != keyring.key_id:
+            raise WrongKeyError("a person's data key is wrapped under another master key "
+                                "(an interrupted rotation?); run `python -m bot keys check`")
+        return DataKey(keyring.unwrap(wrapped, owner))
+
     # ----------------------------------------------------------------- sessions
     async def put_session(self, session: StoredSession) -> None:
-        dk = self._keys.get(session.owner) or await self._data_key(session.owner, create=True)
+        """Insert or update the session: ONE queued write. For a person without a cached data key
+        the key is read, or created and inserted, inside that same transaction."""
+        owner, sid = session.owner, session.id
         now = self.clock()
         if session.created_at is None:
             session.created_at = now
         session.updated_at = now
-        blob = dk.seal(_dumps(session.state), row_aad("sessions", session.id, session.owner))
-        params = (session.id, session.owner, session.status, session.place, blob, ts(session.created_at), ts(now))
+        head = (sid, owner, session.status, session.place)
+        stamps = (ts(session.created_at), ts(now))
+        aad = row_aad("sessions", sid, owner)
+        dk = self._keys.get(owner)
+        if dk is not None:
+            blob = dk.seal(_dumps(session.state), aad)
 
-        def op(c: sqlite3.Connection) -> None:
-            if c.execute(_UPSERT_SESSION, params).rowcount != 1:
-                raise PermissionError("session id already belongs to another owner")
+            def op(c: sqlite3.Connection) -> tuple:
+                return _upsert_session(c, (*head, blob, *stamps)), None, blob
+        else:
+            op = self._first_write_op(owner, _dumps(session.state), aad, head, stamps)
+        _, new_dk, _ = await self._write_session(sid, op, lambda v: (*head, v[2], v[0], stamps[1]))
+        if new_dk is not None:
+            self._keys.setdefault(owner, new_dk)
 
-        await self._write(op)
+    def _first_write_op(self, owner: str, plain: bytes, aad: bytes, head: tuple,
+                        stamps: tuple) -> Callable[[sqlite3.Connection], tuple]:
+        """The write for a person whose data key is not cached: in its transaction, read their key
+        or insert a new one (a concurrent first write of the same person is serialised on the
+        connection thread and finds the key), then seal and upsert on the connection thread.
+        Returns (stored created_at, the data key, the sealed blob)."""
+        keyring = self.keyring
+        raw = new_data_key()
+        wrapped = keyring.wrap(raw, owner)
+        key_stamp = ts(self.clock())
+
+        def op(c: sqlite3.Connection) -> tuple:
+            row = c.execute(_GET_KEY, (owner,)).fetchone()
+            if row is None:
+                c.execute(_INSERT_KEY, (owner, keyring.key_id, wrapped, key_stamp))
+                dk = DataKey(raw)
+            else:
+                dk = self._key_from_row(owner, *row, keyring=keyring)
+            blob = dk.seal(plain, aad)
+            return _upsert_session(c, (*head, blob, *stamps)), dk, blob
+
+        return op
 
     def _session_from(self, row: tuple, dk: DataKey | None) -> StoredSession:
         sid, owner, status, place, blob, created, updated = row
@@ -353,17 +516,44 @@ class SQLiteStore:
         return session
 
     async def _one_session(self, sql: str, params: tuple) -> StoredSession | None:
-        rows = await self._fetch(sql, params)
-        if not rows:
+        """One read: the session row and, when the owner's key is not cached, their key row."""
+        keys = self._keys
+        gen = self._row_gen
+
+        def read(c: sqlite3.Connection) -> tuple[tuple | None, tuple | None]:
+            row = c.execute(sql, params).fetchone()
+            if row is None or row[1] in keys:
+                return row, None
+            return row, c.execute(_GET_KEY, (row[1],)).fetchone()
+
+        row, key_row = await self._read(read)
+        if row is None:
             return None
-        owner = rows[0][1]
-        try:
-            dk = await self._data_key(owner, create=False)
-        except DecryptError:
-            dk = None
-        return self._session_from(rows[0], dk)
+        self._fill_from_read(row, gen)
+        owner = row[1]
+        dk = self._keys.get(owner)
+        if dk is None and key_row is not None:
+            try:
+                dk = self._keys.setdefault(owner, self._key_from_row(owner, *key_row))
+            except DecryptError:
+                dk = None
+        elif dk is None:  # the key was cached when the read began, and dropped since (delete_all)
+            try:
+                dk = await self._data_key(owner, create=False)
+            except DecryptError:
+                dk = None
+        return self._session_from(row, dk)
 
     async def get_session(self, owner: str, session_id: str) -> StoredSession | None:
+        hit = self._rows.get(session_id)
+        if hit is not None:
+            row = hit[1]
+            if row[1] != owner:
+                return None  # the row belongs to someone else: "not found", as the database would say
+            dk = self._keys.get(owner)
+            if dk is not None:
+                self._rows.move_to_end(session_id)
+                return self._session_from(row, dk)
         return await self._one_session(_GET_SESSION, (session_id, owner))
 
     async def open_session_for(self, owner: str) -> StoredSession | None:
@@ -373,19 +563,42 @@ class SQLiteStore:
         return await self._one_session(_SESSION_AT, (place,))
 
     # ----------------------------------------------------------------- entries
-    async def save_entry(self, owner: str, session_id: str | None, entry: NewEntry) -> str:
+    async def save_entry(self, owner: str, session_id: str | None, entry: NewEntry,
+                         session: StoredSession | None = None) -> str:
+        """Store the entry and, in the same transaction, mark the session saved, or, when
+        `session` (the session's final state, same id and owner) is given, write that instead
+        (one round trip for the save turn)."""
+        if session is not None and (session.id != session_id or session.owner != owner):
+            raise ValueError("session does not match session_id/owner")
         dk = await self._data_key(owner, create=True)
         entry_id = secrets.token_urlsafe(9)
-        stamp = ts(self.clock())
+        now = self.clock()
+        stamp = ts(now)
         body = dk.seal(_dumps(_entry_body(entry)), row_aad("entries", entry_id, owner))
         tag = dk.case_tag(entry.case) if entry.case else None
-
-        def op(c: sqlite3.Connection) -> None:
-            c.execute(_INSERT_ENTRY, (entry_id, owner, session_id, stamp, stamp, tag, body))
-            if session_id is not None:
+        entry_row = (entry_id, owner, session_id, stamp, stamp, tag, body)
+        if session_id is None:
+            await self._write(lambda c: c.execute(_INSERT_ENTRY, entry_row))
+            return entry_id
+        if session is None:
+            def mark(c: sqlite3.Connection) -> None:
+                c.execute(_INSERT_ENTRY, entry_row)
                 c.execute(_MARK_SAVED, (stamp, session_id, owner))
 
-        await self._write(op)
+            await self._write_session(session_id, mark, lambda v: None)
+            return entry_id
+        if session.created_at is None:
+            session.created_at = now
+        session.updated_at = now
+        head = (session_id, owner, session.status, session.place)
+        stamps = (ts(session.created_at), stamp)
+        blob = dk.seal(_dumps(session.state), row_aad("sessions", session_id, owner))
+
+        def both(c: sqlite3.Connection) -> str:
+            c.execute(_INSERT_ENTRY, entry_row)
+            return _upsert_session(c, (*head, blob, *stamps))
+
+        await self._write_session(session_id, both, lambda created: (*head, blob, created, stamp))
         return entry_id
 
     def _entry_from(self, row: tuple, dk: DataKey | None, history: list[tuple]) -> Entry:
@@ -509,8 +722,12 @@ class SQLiteStore:
             c.execute("DELETE FROM reminders WHERE member = ?", (owner,))
             return n
 
-        n = await self._write(op)
-        self._keys.pop(owner, None)
+        self._forget_sessions(owner)
+        try:
+            n = await self._write(op)
+        finally:
+            self._forget_sessions(owner)
+            self._keys.pop(owner, None)
         await self.checkpoint()
         log.info("erased one person's data (%d entries) and destroyed their data key", n)
         return n
@@ -532,7 +749,11 @@ class SQLiteStore:
             c.execute(f"DELETE FROM entry_facts WHERE created_at < ?{scope.replace('owner', 'author')}", (cutoff, *extra))
             return n
 
-        n = await self._write(op)
+        self._forget_sessions()
+        try:
+            n = await self._write(op)
+        finally:
+            self._forget_sessions()
         if n:
             await self.checkpoint()
         return n
@@ -579,7 +800,11 @@ class SQLiteStore:
             _write_meta(c, new)
             return len(rows)
 
-        n = await self._write(op)
+        self._forget_sessions()
+        try:
+            n = await self._write(op)
+        finally:
+            self._forget_sessions()
         self.keyring = new
         return n
 
@@ -591,6 +816,14 @@ class SQLiteStore:
         finally:  # a failed flush (database locked, disk full) must still close the connection,
             self._closed = True  # else its non-daemon thread keeps the process alive forever
             await self._conn.close()
+
+
+def _upsert_session(c: sqlite3.Connection, params: tuple) -> str:
+    """Insert or update one session row; returns its stored created_at."""
+    rows = c.execute(_UPSERT_SESSION_RETURNING, params).fetchall()
+    if len(rows) != 1:
+        raise PermissionError("session id already belongs to another owner")
+    return rows[0][0]
 
 
 def _entry_body(entry: NewEntry) -> dict[str, Any]:
@@ -669,6 +902,7 @@ async def open_store(db_path: Path | None = None, data_dir: Path | None = None, 
         await conn._execute(_prepare, conn._conn, synchronous, keyring, key_file)
         store = SQLiteStore(conn, keyring, db_path=db_path, data_dir=data_dir, key_file=key_file,
                             clock=clock or utc_now)
+        await conn._execute(store._install_hooks, conn._conn)
     except BaseException:
         await conn.close()
         raise
