@@ -25,8 +25,10 @@ import importlib
 import ipaddress
 import re
 import threading
+from bisect import bisect_left, bisect_right
 import unicodedata
 from dataclasses import dataclass
+from itertools import accumulate
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -274,6 +276,13 @@ class _Data:
         self.safe_lower = frozenset(
             w for w in (self.english | self.source_words | self.vocab_words) if w not in self.first and w not in self.last
         )
+        # lower-case tokens the first name pass can skip outright: safe words, and dictionary words that
+        # are not first names, titles, name-like months or the start of a protected phrase (for those the
+        # pass has no rule that could fire; surnames are still found by chain extension)
+        special = self.first | self.titles | self.months_namelike | set(self.phrases)
+        self.skip_tokens = self.safe_lower | frozenset(
+            w for w in (self.english | self.source_words | self.vocab_words) if w.islower() and w not in special
+        )
 
         tlds: set[str] = {str(t).lower() for t in vocab.get("extra_tlds") or ()}
         try:
@@ -375,6 +384,7 @@ def _build_rules(tlds: list[str]) -> list[_Rule]:
     at = r"(?:\s*@\s*|\s*[\[\(\{<]\s*(?i:at)\s*[\]\)\}>]\s*|\s+(?i:at)\s+)"
     c = re.compile
     D = "digits"
+    N = "near"  # keyword-led rules: the keyword sits just before the digits
     r: list[_Rule] = [
         # rules without digits
         _Rule("MENTION", c(r"<(?:@[!&]?|#)\d{1,21}>"), 0, gate="<"),
@@ -392,53 +402,53 @@ def _build_rules(tlds: list[str]) -> list[_Rule]:
               check=_v_ip6, anchor="colons"),
         # dates
         _Rule("DATE", c(rf"\d(?<!\w\d){_DAY_REST}(?:\s+of)?\s+{_MON}\b\.?(?:,?\s+(?:\d{{4}}|'?\d{{2}})\b)?"), 4, anchor=D),
-        _Rule("DATE", c(rf"{_MON_START}\b\.?\s+{_DAY}\b(?:,?\s+\d{{4}}\b)?"), 4, anchor=D),
-        _Rule("DATE", c(rf"{_MON_START}\b\.?,?\s+(?:of\s+)?(?:\d{{4}}|'\d{{2}})\b"), 4, anchor=D),
+        _Rule("DATE", c(rf"{_MON_START}\b\.?\s+{_DAY}\b(?:,?\s+\d{{4}}\b)?"), 4, anchor=N),
+        _Rule("DATE", c(rf"{_MON_START}\b\.?,?\s+(?:of\s+)?(?:\d{{4}}|'\d{{2}})\b"), 4, anchor=N),
         _Rule("DATE", c(r"\d(?<![\w./-]\d)\d{3}[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12]\d|3[01])(?![\w/-]|\.\d)"), 4, anchor=D),
         _Rule("DATE", c(r"\d(?<![\w./-]\d)(?:(?<=0)[1-9]|(?<=[12])\d|(?<=3)[01]|(?<=[1-9]))([/.-])(?:0?[1-9]|[12]\d|3[01])\1"
                         r"(?:\d{4}|\d{2})(?![\w/-]|\.\d)"), 4, check=_v_numdate, anchor=D),
         _Rule("DATE", c(_kw(("on", "since", "from", "until", "till", "by", "dated?", "dob", "born"), ci=True)
-                        + r"\b[\s:]+(?P<v>(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01]))(?![\w/])"), 4, group="v", anchor=D),
+                        + r"\b[\s:]+(?P<v>(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01]))(?![\w/])"), 4, group="v", anchor=N),
         _Rule("DATE", c(_kw(("on", "born on", "since", "from", "until", "by"), ci=True)
                         + r"(?i:\s+the\s+)(?P<v>(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th))\b"
-                          r"(?!\s+(?:session|time|visit|week|day|appointment|floor|grade)\b)"), 4, group="v", anchor=D),
+                          r"(?!\s+(?:session|time|visit|week|day|appointment|floor|grade)\b)"), 4, group="v", anchor=N),
         # ages over 89
         _Rule("AGE", c(r"[19](?<!\w[19])(?:(?<=9)\d|(?<=1)[01]\d)(?i:[\s-]*years?[\s-]*old\b|[\s-]*y/?o\b|[\s-]*yrs?[\s-]*old\b)"),
               3, anchor=D),
         _Rule("AGE", c(r"[Nn](?<!\w[Nn])(?i:inety(?:[\s-](?:one|two|three|four|five|six|seven|eight|nine))?[\s-]+years?[\s-]+old\b)"),
               3, anchor="ninety"),
         _Rule("AGE", c(_kw(("aged?", "age of", "turned", "turning"), ci=True) + r"(?i:\s+)(?P<v>9\d|1[01]\d)\b"
-                       + _NOT_UNITS + r")\b)"), 3, group="v", anchor=D),
+                       + _NOT_UNITS + r")\b)"), 3, group="v", anchor=N),
         _Rule("AGE", c(_kw(("she", "he", "they", "who", "client", "patient", "mother", "father", "mom", "mum", "dad",
                             "grandmother", "grandfather", "grandma", "grandpa", "i"), ci=True)
                        + r"(?i:'s|’s|\s+is|\s+was|\s+turns|\s+will\s+be|\s+is\s+now|\s+was\s+now|\s+'?m|\s+am)(?i:\s+)"
-                         r"(?P<v>9\d|1[01]\d)\b" + _NOT_UNITS + r"|out\b|of\b|on\b)\b)"), 3, group="v", anchor=D),
+                         r"(?P<v>9\d|1[01]\d)\b" + _NOT_UNITS + r"|out\b|of\b|on\b)\b)"), 3, group="v", anchor=N),
         # addresses and postcodes
         _Rule("ADDRESS", c(rf"\d(?<!\w\d)\d{{0,4}}[A-Za-z]?(?:-\d{{1,5}})?,?\s+(?:[A-Z][\w'’-]{{0,30}}\.?\s+){{1,3}}{_SUFFIX}\b\.?"
                            r"(?:,?\s+(?:Apt|Apartment|Flat|Unit|Suite|Ste|#)\.?\s*#?\s*\w{1,6})?"
                            r"(?:,\s*[A-Z][a-z]{1,30}(?:\s+[A-Z][a-z]{1,30}){0,2}(?=[\s,.;:)!?]|$))?"
                            r"(?:,?\s+\d{5}(?:-\d{4})?(?!\w))?"), 5, anchor=D),
         _Rule("ADDRESS", c(_kw(("Apt", "Apartment", "Flat", "Unit", "Suite", "Ste", "Room", "Rm")) + r"\.?\s*#?\s*\d{1,5}[A-Za-z]?\b"),
-              5, anchor=D),
-        _Rule("ADDRESS", c(r"[Pp](?<!\w[Pp])(?i:\.?\s?O\.?\s+Box\s+\d{1,8}\b)"), 5, anchor=D),
+              5, anchor=N),
+        _Rule("ADDRESS", c(r"[Pp](?<!\w[Pp])(?i:\.?\s?O\.?\s+Box\s+\d{1,8}\b)"), 5, anchor=N),
         _Rule("ADDRESS", c(rf"[A-Z](?<!\w[A-Z])[a-z']{{1,30}}\s+(?:[A-Z][a-z']{{1,30}}\s+)?(?:{_STREET_WORDS})\b"), 6, anchor="street"),
-        _Rule("POSTCODE", c(r"[A-Z](?<!\w[A-Z])(?:(?<=[A-Z])[A-Z]?\d[A-Z\d]?|(?<=G)IR) ?\d[A-Z]{2}\b"), 5, anchor=D),
+        _Rule("POSTCODE", c(r"[A-Z](?<!\w[A-Z])(?:(?<=[A-Z])[A-Z]?\d[A-Z\d]?|(?<=G)IR) ?\d[A-Z]{2}\b"), 5, anchor=N),
         _Rule("POSTCODE", c(r"[A-Zzp](?<!\w.)(?:(?<=[A-Z])[A-Z](?<=\b(?:" + _STATES + r"))"
                             r"|(?i:(?<=z)ip(?:\s*code)?|(?<=p)ost\s*code|(?<=p)ostal\s+code))"
-                            r"[\s,:#]*(?P<v>\d{5}(?:-\d{4})?)(?![\w-])"), 5, group="v", anchor=D),
+                            r"[\s,:#]*(?P<v>\d{5}(?:-\d{4})?)(?![\w-])"), 5, group="v", anchor=N),
         _Rule("POSTCODE", c(r"\d(?<![\w-]\d)\d{4}-\d{4}(?![\w-])"), 5, anchor=D),
         # identifying numbers
         _Rule("ID", c(r"\d(?<![\w-]\d)\d{2}([- ])\d{2}\1\d{4}(?![\w-])"), 3, anchor=D),
         _Rule("ID", c(r"\d(?<![\w-]\d)\d{2} ?\d{3} ?\d{4}(?![\w-])"), 3, check=_v_nhs, anchor=D),
-        _Rule("ID", c(r"[A-Z](?<!\w[A-Z])[A-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b"), 3, anchor=D),
+        _Rule("ID", c(r"[A-Z](?<!\w[A-Z])[A-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b"), 3, anchor=N),
         _Rule("ID", c(r"\d(?<![\w-]\d)(?:[ -]?\d){12,18}(?![\w-])"), 3, check=_v_card, anchor=D),
         _Rule("ID", c(_kw(("mrn", r"medical\s+record", "record", "patient", "chart", "case", "account", "acct", "policy", "member",
                            "insurance", "hospital", "nhs", "ni", r"national\s+insurance", "licen[cs]e", "passport", "plate",
                            "registration", "reg", "vin", "serial", "device", "ssn", r"social\s+security", r"health\s+plan",
                            "beneficiary", "certificate", "client", "id"), ci=True)
                       + r"(?i:\b\.?(?:\s*(?:number|num|no\.?|#|id|code))?\s*(?:is|was|=|:|#|no\.?)?\s*)"
-                        r"(?P<v>(?i:[A-Z0-9][A-Z0-9-]{2,24}))(?![\w-])"), 3, group="v", check=_v_keyword_id, anchor=D),
-        _Rule("ID", c(r"[A-Z](?<!\w[A-Z])[A-Z]\d{2}\s?[A-Z]{3}\b"), 6, anchor=D),  # UK vehicle registration
+                        r"(?P<v>(?i:[A-Z0-9][A-Z0-9-]{2,24}))(?![\w-])"), 3, group="v", check=_v_keyword_id, anchor=N),
+        _Rule("ID", c(r"[A-Z](?<!\w[A-Z])[A-Z]\d{2}\s?[A-Z]{3}\b"), 6, anchor=N),  # UK vehicle registration
         _Rule("PHONE", c(r"[\d(+](?<![\w+].)(?:(?<=\+)1[\s.-]?(?:\(\d{3}\)\s?|\d{3}[\s.-]?)|(?<=1)[\s.-]?(?:\(\d{3}\)\s?|\d{3}[\s.-]?)"
                          r"|(?<=\()\d{3}\)\s?|(?<=\d)\d{2}[\s.-]?)\d{3}[\s.-]?\d{4}(?![\w])"), 4, check=_v_phone, anchor=D),
         _Rule("PHONE", c(r"[\d(+](?<![\w+].)(?:(?<=\+)44\s?(?:\(0\)\s?)?|(?<=0)044\s?(?:\(0\)\s?)?|(?<=\()0|(?<=0))"
@@ -477,6 +487,7 @@ def _build_anchors(tlds: list[str]) -> dict[str, tuple[re.Pattern, int, int]]:
     c = re.compile
     return {
         "digits": (c(r"\d(?:\D{0,207}\d)*"), _BACK, _FWD),
+        "near": (c(r"\d(?:\D{0,73}\d)*"), _BACK, 26),
         "at": (c(r"@(?:[^@]{0,600}@)*"), 80, 600),
         # a domain ending, "." or a spelled "dot" then a top-level domain: ".com", " dot com", "[dot] uk"
         "dottld": (c(rf"[.Dd](?:(?<=\.)|(?<=[Dd])[Oo][Tt]\s*[\]\)\}}>]?\s*){tld}\b"), 720, 2),
@@ -593,94 +604,125 @@ def _structured(text: str, d: _Data) -> list[tuple[int, int, str, str]]:
     return chosen
 
 
+_TOKEN_SPLIT = re.compile("(" + _TOKEN.pattern + ")")
+_CUE_GAP = re.compile(r"[\s,:]{1,3}")
+_ADJ_GAP = re.compile(r"\.?\s{1,3}")
+_PHRASE_GAP = re.compile(r"[\s.,]*")
+_CHAIN_GAP = re.compile(r"\s{1,2}|-|\.\s?")
+_BACK_GAP = re.compile(r"\s{1,2}|-")
+_SP_GAP = re.compile(r"\s{1,2}")
+_NEXT_GAP = re.compile(r"\s{1,3}")
+_INIT_GAP = re.compile(r"\.\s?")
+
+
+def _ones(flags: bytearray) -> list[int]:
+    out = []
+    i = flags.find(1)
+    while i != -1:
+        out.append(i)
+        i = flags.find(1, i + 1)
+    return out
+
+
 def _names(text: str, d: _Data, taken: list[tuple[int, int, str, str]]) -> list[tuple[int, int, tuple[str, ...]]]:
-    """Return name spans (start, end, lower-case tokens)."""
-    toks = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
-    n = len(toks)
+    """Return name spans (start, end, lower-case tokens).
+
+    One tokenisation (`re.split`, offsets by `accumulate`), then per-token decisions only
+    for tokens that are not plain lower-case dictionary words; chain extension runs as a
+    work-list over found names, so the cost follows the number of candidates, not tokens.
+    """
+    parts = _TOKEN_SPLIT.split(text)
+    words = parts[1::2]
+    n = len(words)
     if not n:
         return []
-    blocked = bytearray(n)
-    if taken:
-        covered = bytearray(len(text))
-        for s, e, _k, _v in taken:
-            covered[s:e] = b"\x01" * (e - s)
-        for i, (s, e, _w) in enumerate(toks):
-            if covered.find(1, s, e) != -1:
-                blocked[i] = 1
-    safe = d.safe_lower
-    first, last, names, english = d.first, d.last, d.names, d.english
-    phrases = d.phrases
-    is_name = bytearray(n)
-    deferred: list[int] = []
+    offs = [0, *accumulate(map(len, parts))]
+    starts = offs[1::2][:n]
+    ends = offs[2::2]
+    if text.isascii():
+        lwords = _TOKEN_SPLIT.split(text.lower())[1::2]
+    else:
+        lwords = [w.lower() for w in words]
 
     def gap(i: int) -> str:  # text between token i-1 and token i
-        return text[toks[i - 1][1]:toks[i][0]] if i > 0 else ""
+        return parts[2 * i] if i > 0 else ""
+
+    blocked = bytearray(n)
+    for s, e, _k, _v in taken:
+        a = bisect_right(ends, s)
+        b = bisect_left(starts, e)
+        if a < b:
+            blocked[a:b] = b"\x01" * (b - a)
+    safe = d.safe_lower
+    first, last, names, english = d.first, d.last, d.names, d.english
+    titles, vocab, source, months = d.titles, d.vocab_words, d.source_words, d.months_namelike
+    relation, naming, person_prev = d.relation_cues, d.naming_cues, d.person_prev
+    phrases = d.phrases
+    is_name = bytearray(n)
+    deferred: set[int] = set()
 
     def initial(i: int) -> bool:
-        j = toks[i][0] - 1
+        j = starts[i] - 1
         while j >= 0 and text[j] in " \t\"“‘'([*_":
             j -= 1
         if j < 0:
             return True
         ch = text[j]
-        if ch == "." and i > 0 and toks[i - 1][1] == j:
-            pw = toks[i - 1][2].lower()
-            if pw in d.titles or len(pw) == 1:
+        if ch == "." and i > 0 and ends[i - 1] == j:
+            pw = lwords[i - 1]
+            if pw in titles or len(pw) == 1:
                 return False
-        return ch in _INITIAL_PREV or ch in "-–—"and (j == 0 or text[j - 1] in "\n ")
+        return ch in _INITIAL_PREV or ch in "-–—" and (j == 0 or text[j - 1] in "\n ")
 
     def compound(i: int) -> bool:
-        s, e, _w = toks[i]
+        s, e = starts[i], ends[i]
         if e < len(text) - 1 and text[e] == "-" and text[e + 1].islower():
             return True
         return s > 1 and text[s - 1] == "-" and text[s - 2].islower()
 
-    i = 0
-    while i < n:
-        s, e, w = toks[i]
-        lw = w.lower()
-        if blocked[i]:
-            i += 1
+    skip_until = 0
+    skip = d.skip_tokens
+    for idx in [i for i, w in enumerate(words) if w not in skip]:
+        if idx < skip_until or blocked[idx]:
             continue
+        w = words[idx]
+        lw = lwords[idx]
         if lw in safe and w.islower():
-            i += 1
             continue
         # protected phrases (allow-list and the knowledge source)
         if lw in phrases:
             hit = 0
             for ph in phrases[lw]:
                 k = len(ph)
-                if i + k <= n and all(toks[i + j][2].lower() == ph[j] for j in range(k)) and all(
-                    re.fullmatch(r"[\s.,]*", gap(i + j)) for j in range(1, k)
+                if idx + k <= n and all(lwords[idx + j] == ph[j] for j in range(k)) and all(
+                    _PHRASE_GAP.fullmatch(parts[2 * (idx + j)]) for j in range(1, k)
                 ):
                     hit = k
                     break
             if hit:
-                blocked[i:i + hit] = b"\x01" * hit
-                i += hit
+                blocked[idx:idx + hit] = b"\x01" * hit
+                skip_until = idx + hit
                 continue
-        i += 1
-        idx = i - 1
-        if lw in d.titles:
+        if lw in titles:
             continue
         cap = w[0].isupper()
-        prev = toks[idx - 1][2].lower() if idx > 0 else ""
+        prev = lwords[idx - 1] if idx > 0 else ""
         pgap = gap(idx)
-        cue_gap = idx > 0 and re.fullmatch(r"[\s,:]{1,3}", pgap) is not None
-        if lw in d.months_namelike:
-            if cap and cue_gap and prev in d.person_prev and prev not in ("and", "from", "by", "for", "about", "between"):
+        cue_gap = idx > 0 and _CUE_GAP.fullmatch(pgap) is not None
+        if lw in months:
+            if cap and cue_gap and prev in person_prev and prev not in ("and", "from", "by", "for", "about", "between"):
                 is_name[idx] = 1
             continue
-        if lw in d.vocab_words:
+        if lw in vocab:
             continue
-        adjacent_prev = idx > 0 and re.fullmatch(r"\.?\s{1,3}", pgap) is not None
-        if cap and adjacent_prev and prev in d.titles and not blocked[idx - 1]:
+        adjacent_prev = idx > 0 and _ADJ_GAP.fullmatch(pgap) is not None
+        if cap and adjacent_prev and prev in titles and not blocked[idx - 1]:
             is_name[idx] = 1
             continue
-        if cap and cue_gap and len(w) > 1 and not w.isupper() and (prev in d.relation_cues or prev in d.naming_cues):
+        if cap and cue_gap and len(w) > 1 and not w.isupper() and (prev in relation or prev in naming):
             is_name[idx] = 1
             continue
-        if lw in d.source_words:
+        if lw in source:
             continue
         if len(w) == 1:
             continue
@@ -690,10 +732,10 @@ def _names(text: str, d: _Data, taken: list[tuple[int, int, str, str]]) -> list[
             continue
         if compound(idx):
             continue
-        if cue_gap and prev in d.naming_cues and (lw in first or (cap and lw not in english)):
+        if cue_gap and prev in naming and (lw in first or (cap and lw not in english)):
             is_name[idx] = 1
             continue
-        if cue_gap and prev in d.relation_cues and (cap or (lw in first and lw not in english)):
+        if cue_gap and prev in relation and (cap or (lw in first and lw not in english)):
             is_name[idx] = 1
             continue
         if cap:
@@ -705,7 +747,7 @@ def _names(text: str, d: _Data, taken: list[tuple[int, int, str, str]]) -> list[
                 if lw not in english or (lw in first and lw not in d.commonish):
                     is_name[idx] = 1
                 else:
-                    deferred.append(idx)
+                    deferred.add(idx)
                 continue
             if lw not in english:
                 is_name[idx] = 1
@@ -714,79 +756,79 @@ def _names(text: str, d: _Data, taken: list[tuple[int, int, str, str]]) -> list[
         if lw in first:
             if lw not in english:
                 is_name[idx] = 1
-            elif lw not in d.commonish and cue_gap and prev in d.person_prev:
-                nxt = toks[idx + 1][2].lower() if idx + 1 < n else ""
+            elif lw not in d.commonish and cue_gap and prev in person_prev:
+                e = ends[idx]
                 after = text[e:e + 1]
-                if (idx + 1 < n and re.fullmatch(r"\s{1,3}", text[e:toks[idx + 1][0]] or "x") and nxt in d.person_next) or (
+                if (idx + 1 < n and _NEXT_GAP.fullmatch(parts[2 * idx + 2]) and lwords[idx + 1] in d.person_next) or (
                     after in (",", ".", ";", "!", "?", "'", "’") or not after
                 ):
                     is_name[idx] = 1
 
-    # chain extension: surnames, particles and initials next to a found name
-    changed = True
-    while changed:
-        changed = False
-        for idx in range(n):
-            if not is_name[idx]:
-                continue
-            j = idx + 1
-            if j < n and not is_name[j] and not blocked[j]:
-                g = gap(j)
-                w = toks[j][2]
-                lw = w.lower()
-                ok_gap = re.fullmatch(r"\s{1,2}|-|\.\s?", g) is not None and (g != "." or len(toks[idx][2]) == 1)
-                if ok_gap and lw not in d.vocab_words and lw not in d.source_words:
-                    if w[0].isupper() and (lw in names or lw not in english or len(w) == 1):
-                        is_name[j] = 1
-                        changed = True
-                    elif w.islower() and lw in last and lw not in english:
-                        is_name[j] = 1
-                        changed = True
-                    elif lw in _NAME_PARTICLES and j + 1 < n and toks[j + 1][2][0].isupper() and re.fullmatch(r"\s{1,2}", gap(j + 1)):
-                        is_name[j] = 1
+    # chain extension: surnames, particles and initials next to a found name (a work-list to a fixpoint)
+    work = _ones(is_name)
+    while work:
+        idx = work.pop()
+        j = idx + 1
+        if j < n and not is_name[j] and not blocked[j]:
+            g = parts[2 * j]
+            w = words[j]
+            lw = lwords[j]
+            ok_gap = _CHAIN_GAP.fullmatch(g) is not None and (g != "." or len(words[idx]) == 1)
+            if ok_gap and lw not in vocab and lw not in source:
+                if w[0].isupper() and (lw in names or lw not in english or len(w) == 1):
+                    is_name[j] = 1
+                    work.append(j)
+                elif w.islower() and lw in last and lw not in english:
+                    is_name[j] = 1
+                    work.append(j)
+                elif lw in _NAME_PARTICLES and j + 1 < n and words[j + 1][0].isupper() and _SP_GAP.fullmatch(parts[2 * j + 2]):
+                    is_name[j] = 1
+                    work.append(j)
+                    if not is_name[j + 1]:
                         is_name[j + 1] = 1
-                        changed = True
-            k = idx - 1
-            if k >= 0 and not is_name[k] and not blocked[k] and re.fullmatch(r"\s{1,2}|-", gap(idx)):
-                w = toks[k][2]
-                lw = w.lower()
-                if w[0].isupper() and lw in first and lw not in d.vocab_words and lw not in d.months_namelike and (
-                    k in deferred or not initial(k) and lw not in d.source_words
-                ):
-                    is_name[k] = 1
-                    changed = True
-        # single capital letter + "." before a capitalised surname: "J. Smith"
-    for idx in range(n - 1):
-        w = toks[idx][2]
-        if len(w) == 1 and w.isupper() and w not in ("I", "A") and not blocked[idx] and is_name[idx + 1] and re.fullmatch(r"\.\s?", gap(idx + 1)):
+                        work.append(j + 1)
+        k = idx - 1
+        if k >= 0 and not is_name[k] and not blocked[k] and _BACK_GAP.fullmatch(parts[2 * idx]):
+            w = words[k]
+            lw = lwords[k]
+            if w[0].isupper() and lw in first and lw not in vocab and lw not in months and (
+                k in deferred or not initial(k) and lw not in source
+            ):
+                is_name[k] = 1
+                work.append(k)
+    # single capital letter + "." before a capitalised surname: "J. Smith"
+    for idx in [i - 1 for i in _ones(is_name) if i > 0]:
+        w = words[idx]
+        if len(w) == 1 and w.isupper() and w not in ("I", "A") and not blocked[idx] and _INIT_GAP.fullmatch(parts[2 * idx + 2]):
             is_name[idx] = 1
 
     # confirmation: other occurrences of a found name
-    confirmed = {toks[k][2].lower() for k in range(n) if is_name[k] and len(toks[k][2]) > 1}
+    confirmed = {lwords[k] for k in _ones(is_name) if len(words[k]) > 1}
     if confirmed:
-        for k in range(n):
+        for k in [i for i, lw in enumerate(lwords) if lw in confirmed]:
             if is_name[k] or blocked[k]:
                 continue
-            w = toks[k][2]
-            lw = w.lower()
-            if lw in confirmed and lw not in d.vocab_words and lw not in d.source_words and lw not in d.months_namelike:
+            w = words[k]
+            lw = lwords[k]
+            if lw not in vocab and lw not in source and lw not in months:
                 if w[0].isupper() or lw not in d.commonish:
                     is_name[k] = 1
 
     spans: list[tuple[int, int, tuple[str, ...]]] = []
     k = 0
-    while k < n:
-        if not is_name[k]:
-            k += 1
-            continue
+    name_idx = _ones(is_name)
+    pos = 0
+    while pos < len(name_idx):
+        k = name_idx[pos]
         j = k
-        while j + 1 < n and is_name[j + 1] and re.fullmatch(r"\s{1,2}|-|\.\s?", gap(j + 1)):
+        while pos + 1 < len(name_idx) and name_idx[pos + 1] == j + 1 and _CHAIN_GAP.fullmatch(parts[2 * j + 2]):
             j += 1
-        s, e = toks[k][0], toks[j][1]
-        if e < len(text) and text[e] == "." and len(toks[j][2]) == 1:
+            pos += 1
+        pos += 1
+        s, e = starts[k], ends[j]
+        if e < len(text) and text[e] == "." and len(words[j]) == 1:
             e += 1
-        spans.append((s, e, tuple(toks[x][2].lower() for x in range(k, j + 1) if len(toks[x][2]) > 1)))
-        k = j + 1
+        spans.append((s, e, tuple(lwords[x] for x in range(k, j + 1) if len(words[x]) > 1)))
     return spans
 
 
