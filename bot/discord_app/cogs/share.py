@@ -53,13 +53,28 @@ async def offer_share(interaction: discord.Interaction, entry_id: str | None) ->
         q = questions.get(qid)
         option_label = label("share_option", number=(svc.pack.questions.index(q) + 1) if q else qid)
         options.append(discord.SelectOption(label=option_label[:100], value=qid, description=answer.strip()[:100]))
-    view = _PickView(entry.id, entry.answers, options[:25])
+    view = _PickView(interaction.user.id, entry.id, entry.answers, options[:25])
     await say(interaction, "share_pick", view=view)
 
 
-class _PickView(discord.ui.View):
-    def __init__(self, entry_id: str, answers: dict[str, str], options: list[discord.SelectOption]):
+class _OwnedView(discord.ui.View):
+    """Only the person who opened the share can use its menu and buttons (the views hold their
+    answers): anyone else is told so and nothing is shown or posted."""
+
+    def __init__(self, owner_id: int):
         super().__init__(timeout=VIEW_TIMEOUT)
+        self.owner_id = owner_id
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.user.id == self.owner_id:
+            return True
+        await say(interaction, "share_not_yours")
+        return False
+
+
+class _PickView(_OwnedView):
+    def __init__(self, owner_id: int, entry_id: str, answers: dict[str, str], options: list[discord.SelectOption]):
+        super().__init__(owner_id)
         self.entry_id = entry_id
         self.answers = answers
         select = discord.ui.Select(custom_id="rsb:share-pick", placeholder=label("share_placeholder")[:150],
@@ -71,13 +86,13 @@ class _PickView(discord.ui.View):
         async def run(inter: discord.Interaction) -> None:
             qid = (inter.data or {}).get("values", [None])[0]
             excerpt = _excerpt(self.answers.get(qid, ""))
-            await say(inter, "share_preview", excerpt=excerpt, view=_ConfirmView(self.entry_id, excerpt))
+            await say(inter, "share_preview", excerpt=excerpt, view=_ConfirmView(self.owner_id, self.entry_id, excerpt))
         await guarded(interaction, "share-pick", run)
 
 
-class _ConfirmView(discord.ui.View):
-    def __init__(self, entry_id: str, excerpt: str):
-        super().__init__(timeout=VIEW_TIMEOUT)
+class _ConfirmView(_OwnedView):
+    def __init__(self, owner_id: int, entry_id: str, excerpt: str):
+        super().__init__(owner_id)
         self.entry_id = entry_id
         self.excerpt = excerpt
         post = discord.ui.Button(label=label("share_confirm_button"), style=discord.ButtonStyle.primary,
