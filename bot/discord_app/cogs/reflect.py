@@ -294,7 +294,11 @@ class ReflectCog(commands.Cog):
         channel = interaction.channel
         if channel is None:
             return
-        await self.show_turn(channel, turn)
+        try:
+            await self.show_turn(channel, turn)
+        except discord.HTTPException:  # the step is already stored: say so, rather than "nothing was changed"
+            log.warning("could not post a reflection turn; it is kept in the session")
+            await reply(interaction, "send_failed")
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
