@@ -193,3 +193,42 @@ async def test_private_text_never_in_public_threads_or_the_digest_post(sworld):
         if fake.channels.get(m.channel_id) is not None and fake.channels[m.channel_id].id == thread.id:
             assert SECRET not in _body(m)
     assert_no_pings(fake)
+
+
+async def test_persistent_send_failure_tells_the_person_and_keeps_the_answer(sworld):
+    """Discord keeps answering 503 to the bot's posts in the DM: the answer stays in the session
+    and the person is told so, in the words of prompts/discord/send_failed.j2."""
+    from bot.core.flow import State
+    from bot.core.render import render
+
+    fake = sworld.fake
+    answer = "PRIVATE-GOLF an answer that must survive Discord failing every send."
+    private(answer)
+    private_id(sworld.alice.id, sworld.guild.id)
+    async with sworld.bot() as bot:
+        await (await fake.slash(sworld.alice, "reflect", guild=sworld.guild, where="dm")).original()
+        dm = fake.dm_channel(sworld.alice)
+        await (await fake.click(sworld.alice, await next_with_buttons(fake, dm), "Begin")).response()
+        q = await next_with_buttons(fake, dm)
+        fault = fake.inject_fault("POST", f"/channels/{dm.id}/messages", status=503, times=100)
+        inter = await fake.click(sworld.alice, q, "Answer")
+        await inter.response()
+        comp = next(c for c in __import__("tests.fakediscord.state", fromlist=["x"]).iter_components(
+            inter.modal["components"]) if c.get("type") == 4)
+        sub = await fake.submit_modal(sworld.alice, inter, {comp["custom_id"]: answer})
+        await sub.response()
+        told = await sub.followup(timeout=10)
+        assert fault.hits >= 1
+        assert told.ephemeral and told.content == render("discord/send_failed.j2", target="discord")
+        owner = bot.services.keyring.pseudonym("user", sworld.alice.id)
+        state = State.from_dict((await bot.services.store.open_session_for(owner)).state)
+        assert answer in state.answers.values()
+        # once Discord recovers, /reflect carries on at the next question, the answer still there
+        fault.times = fault.hits
+        await (await fake.slash(sworld.alice, "reflect", guild=sworld.guild, where="dm")).original()
+        nxt = await next_with_buttons(fake, dm)
+        assert "Answer" in nxt.button_labels
+        state = State.from_dict((await bot.services.store.open_session_for(owner)).state)
+        assert list(state.answers.values()).count(answer) == 1
+        fake.take_errors()
+    assert_no_pings(fake)
