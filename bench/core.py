@@ -9,6 +9,7 @@ save (renders the journal entry and stores it).
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import sqlite3
 import tempfile
@@ -162,12 +163,15 @@ async def core_run(root: Path, users: int, synchronous: str, seed: int, answer_c
         inst = Instrument(store)
         batches0 = store.batches
         lat: list[float] = []
+        gc.collect()
+        gc.freeze()  # as the bot runner does after start-up
         try:
             cpu0, t0 = time.process_time(), time.perf_counter()
             done = await asyncio.gather(*(reflection(svc, o, g, lat, answer_chars) for o, g in zip(owners, gens)))
             secs = time.perf_counter() - t0
             cpu = time.process_time() - cpu0
         finally:
+            gc.unfreeze()
             inst.close()
         commits = store.batches - batches0
     c = inst.c
