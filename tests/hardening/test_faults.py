@@ -62,6 +62,20 @@ KILLABLE_CHAT = textwrap.dedent("""
         return real_write(self, fn)
 
     S.SQLiteStore._write = slow_write
+    real_write_session = getattr(S.SQLiteStore, "_write_session", None)
+
+    def slow_write_session(self, sid, op, row_of):  # the atomic save (entry + final session state)
+        if "save_entry" in getattr(op, "__qualname__", ""):
+            inner = op
+            def op(c):
+                value = inner(c)
+                sys.stderr.write("MID-SAVE\\n"); sys.stderr.flush()
+                time.sleep(60)
+                return value
+        return real_write_session(self, sid, op, row_of)
+
+    if hasattr(S.SQLiteStore, "_write_session"):
+        S.SQLiteStore._write_session = slow_write_session
     from bot.cli import main
     sys.exit(main(sys.argv[1:]))
 """)
