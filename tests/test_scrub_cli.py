@@ -114,6 +114,15 @@ HOSTILE = {
     "mention": "<@1" * 33_333,
     "tag": "a#1" * 33_333,
     "alnum": "aA1-" * 25_000,
+    "elm-tight": "1 Elm Street," * 7_700,
+    "initials-lower": "j.k. " * 20_000,
+    "client-lower": "client jonah " * 7_700,
+    "place": "St Mary's Hospital " * 5_300,
+    "possessive": "Aisha's " * 12_500,
+    "titles": "Mr. and Mrs. " * 8_400,
+    "hyphen-name": "Smith-Jones " * 8_400,
+    "quoted-name": '"Maria" ' * 12_500,
+    "dot-com": "a.com " * 16_666,
 }
 
 

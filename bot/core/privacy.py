@@ -231,6 +231,12 @@ class _Data:
         self.relation_cues = lower(vocab.get("relation_cues"))
         self.person_prev = lower(vocab.get("person_prev"))
         self.person_next = lower(vocab.get("person_next"))
+        self.strong_cues = lower(vocab.get("strong_cues"))
+        self.inst_generic = lower(vocab.get("institution_generic"))
+        self.place_stop = lower(vocab.get("place_stop")) | self.titles
+        self.inst_strict = {str(x) for x in vocab.get("institutions_strict") or ()}
+        insts = sorted({str(x) for x in vocab.get("institutions") or ()}, key=len, reverse=True)
+        self.inst_rx = re.compile("(?:" + "|".join(map(re.escape, insts)) + r")s?\b") if insts else None
         self.not_initials = {str(x).replace(" ", "").upper() for x in vocab.get("not_initials") or ()}
         phrases: list[tuple[str, ...]] = []
         for p in vocab.get("phrases") or ():
@@ -558,6 +564,63 @@ def _has(text: str, lo: int, hi: int, chars: str, cache: dict[tuple[int, int, st
     return got
 
 
+_PLACE_WORD = re.compile(r"(?:St\.|[A-Z][\w'’-]*)")
+_PLACE_BEFORE = re.compile(r"(?:(?:St\.|[A-Z][\w'’-]*)[ \t]+){1,5}")
+_PLACE_OF = re.compile(r"\s+of\s+(?:the\s+)?((?:[A-Z][\w'’-]*)(?:\s+[A-Z][\w'’-]*){0,2})\b")
+_SENTENCE_END = re.compile(r"(?:^|[.!?:;\n•*#>|\"“”(])[\s\"“‘'(*_]*$")
+
+
+def _places(text: str, d: _Data) -> list[tuple[int, int, int, str, str]]:
+    """Named institutions ("Riverside Primary", "St Mary's Hospital", "University of Leeds") as PLACE."""
+    rx = d.inst_rx
+    if rx is None:
+        return []
+    out: list[tuple[int, int, int, str, str]] = []
+    english, names, generic, stop, vocab = d.english, d.names, d.inst_generic, d.place_stop, d.vocab_words
+    for m in rx.finditer(text):
+        s, e = m.span()
+        if s and (text[s - 1].isalnum() or text[s - 1] in "_'’-"):
+            continue
+        inst = m.group()
+        strict = inst.rstrip("s") in d.inst_strict or inst in d.inst_strict
+        # capitalised words right before the institution word, nearest first
+        lo = max(0, s - 120)
+        before = None
+        for b in _PLACE_BEFORE.finditer(text, lo, s):
+            if b.end() == s:
+                before = b
+        words: list[tuple[int, str]] = []
+        if before is not None:
+            words = [(w.start(), w.group()) for w in _PLACE_WORD.finditer(text, before.start(), s)]
+        start = s
+        proper = False
+        for ws, w in reversed(words):
+            lw = w.lower().rstrip(".")
+            base = lw[:-2] if lw.endswith(("'s", "’s")) else lw
+            if lw in stop or base in stop or lw in vocab or base in vocab:
+                break
+            sentence_start = _SENTENCE_END.search(text, max(0, ws - 4), ws) is not None
+            if sentence_start and lw in d.very_common and base not in names:
+                break
+            start = ws
+            if lw in generic or base in generic or lw.rstrip(".") == "st":
+                continue
+            if strict:
+                proper = proper or base not in english or base in names
+            else:
+                proper = True
+        end = e
+        of = _PLACE_OF.match(text, e)
+        if of is not None and inst.lower().startswith(("universit", "college", "school", "academy", "hospital")):
+            tail = [t.lower() for t in of.group(1).split()]
+            if any(t not in generic and t not in stop and t not in vocab for t in tail):
+                end = of.end()
+                proper = True
+        if proper:
+            out.append((start, end, 6, "PLACE", text[start:end]))
+    return out
+
+
 def _structured(text: str, d: _Data) -> list[tuple[int, int, str, str]]:
     cands: list[tuple[int, int, int, str, str]] = []
     windows: dict[str, list[tuple[int, int]]] = {}
@@ -589,6 +652,8 @@ def _structured(text: str, d: _Data) -> list[tuple[int, int, str, str]]:
                 if kind == "NAME" and val.replace(" ", "").upper() in d.not_initials:
                     continue
                 cands.append((s, e, rule.priority, kind, val))
+    if d.inst_rx is not None:
+        cands += _places(text, d)
     if not cands:
         return []
     if len(cands) > 1:
@@ -753,6 +818,17 @@ def _names(text: str, d: _Data, taken: list[tuple[int, int, str, str]]) -> list[
                 is_name[idx] = 1
             continue
         # lower case
+        if cue_gap and prev in d.strong_cues and lw not in english and lw not in d.commonish:
+            # "my client priya cancelled", "supervisee oliwia asked": a non-dictionary word right after
+            # client/patient/supervisee, followed by a verb or punctuation
+            e = ends[idx]
+            after = text[e:e + 1]
+            if lw in names or (idx + 1 < n and _NEXT_GAP.fullmatch(parts[2 * idx + 2]) and lwords[idx + 1] in d.person_next) or (
+                after in (",", ".", ";", "!", "?", ")") or not after
+                or after in ("'", "’") and text[e + 1:e + 2] in ("s", "S") and not text[e + 2:e + 3].isalpha()
+            ):
+                is_name[idx] = 1
+                continue
         if lw in first:
             if lw not in english:
                 is_name[idx] = 1
