@@ -5,6 +5,12 @@ modal, and every third one finishes and saves. Meanwhile 429s (with the server's
 some of the DMs and the gateway connection is dropped and resumed. Afterwards every answer is
 accounted for exactly once: in the journal (saved) or still in the open session, never twice,
 never lost.
+
+Measured on the 2-core dev box: 500 supervisees in 17-27 s (10 runs, while other work shared the
+cores). Profile (cProfile, 500): the bot's handlers ~1/3 of CPU (Jinja rendering incl. button
+labels ~2 s), discord.py's HTTP client ~15% (its rate-limit bucket sweep runs on every request
+once there are >256 buckets, one per DM), the fake's REST + gateway ~15%, DEBUG logging through
+four handlers ~10%, SQLite under 3%.
 """
 from __future__ import annotations
 
