@@ -10,10 +10,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from bot.core.schedule import is_known_zone
 from bot.paths import data_dir as default_data_dir
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -127,12 +127,10 @@ class _Check:
     def timezone(self, where: str, value: Any, default: str) -> str:
         if value is None:
             return default
-        try:
-            ZoneInfo(str(value))
-        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory ("America") or a name too long
+        if not isinstance(value, str) or not is_known_zone(value):
             self.fail(where, f"{value!r} is not a known time zone")
             return default
-        return str(value)
+        return value
 
     def days(self, where: str, value: Any, default: int) -> int:
         if value is None:

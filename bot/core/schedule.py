@@ -43,6 +43,15 @@ def zone(tz: str) -> ZoneInfo:
         raise ValueError(f"'{tz}' is not a known time zone") from None
 
 
+def is_known_zone(tz: str) -> bool:
+    """An IANA Area/Location name (or UTC/GMT): the one check for every place that takes a zone."""
+    try:
+        zone(tz)
+    except ValueError:
+        return False
+    return "/" in tz or tz in ("UTC", "GMT")
+
+
 def _aware(dt: datetime, what: str) -> datetime:
     if dt.tzinfo is None or dt.utcoffset() is None:
         raise ValueError(f"{what} must be a time-zone-aware datetime")

@@ -18,7 +18,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core.schedule import ReminderPref, WeeklySchedule, due_run, previous_run, reminder_due, week_bounds, week_key, zone
+from bot.core.schedule import (ReminderPref, WeeklySchedule, due_run, is_known_zone, previous_run, reminder_due, week_bounds,
+                               week_key, zone)
 from bot.core.supervision import WEEKDAYS, parse_time
 from bot.core.templates import TemplateRejected
 from bot.discord_app.checks import require_supervisor
@@ -33,14 +34,6 @@ log = logging.getLogger("bot.discord_app.schedules")
 TICK_SECONDS = 60
 DIGEST_AT = time(8, 0)  # the weekly digest of last week goes out on Monday 08:00, group time
 WEEKDAY_CHOICES = [app_commands.Choice(name=d.capitalize(), value=i) for i, d in enumerate(WEEKDAYS)]
-
-
-def _zone_ok(tz: str) -> bool:
-    try:
-        zone(tz)
-    except ValueError:
-        return False
-    return "/" in tz or tz == "UTC"
 
 
 @dataclass
@@ -185,7 +178,7 @@ class SchedulesCog(commands.Cog):
             await say(interaction, "schedule_bad_time", value=time)
             return
         tz = (timezone or "").strip() or await guild_tz(self.bot, interaction.guild)
-        if not _zone_ok(tz):
+        if not is_known_zone(tz):
             await say(interaction, "schedule_bad_timezone", value=tz)
             return
         svc = services(self.bot)
@@ -238,7 +231,7 @@ class SchedulesCog(commands.Cog):
             await say(interaction, "schedule_bad_time", value=time)
             return
         tz = (timezone or "").strip() or await guild_tz(self.bot, interaction.guild)
-        if not _zone_ok(tz):
+        if not is_known_zone(tz):
             await say(interaction, "schedule_bad_timezone", value=tz)
             return
         await sup.set_reminder(services(self.bot).store, gp(self.bot, interaction.guild), up(self.bot, interaction.user),

@@ -7,25 +7,17 @@ kept as keyed pseudonyms and found again by comparing pseudonyms. config.yaml gi
 from __future__ import annotations
 
 import re
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core.schedule import is_known_zone
 from bot.discord_app.common import NotAllowed, defer, guild_place, reply, services
 from bot.store.guild_settings import set_guild_settings
 
 _SPLIT = re.compile(r"\s*(?:\n|;|\|)\s*")
 THREAD_PERMS = ("view_channel", "send_messages_in_threads", "create_private_threads")
-
-
-def _valid_zone(name: str) -> bool:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory ("America") or a name too long
-        return False
-    return "/" in name or name == "UTC"
 
 
 class SetupCog(commands.Cog):
@@ -52,7 +44,7 @@ class SetupCog(commands.Cog):
             raise app_commands.NoPrivateMessage()
         if not interaction.permissions.manage_guild:
             raise NotAllowed("manage_guild")
-        if timezone is not None and not _valid_zone(timezone.strip()):
+        if timezone is not None and not is_known_zone(timezone.strip()):
             await reply(interaction, "setup_bad_timezone", value=timezone)
             return
         await defer(interaction)
