@@ -330,4 +330,5 @@ class DataKey:
     def case_tag(self, case: str) -> str:
         """A keyed tag of a case pseudonym (normalised), so filtering never needs it in clear."""
         norm = " ".join(case.split()).casefold()
-        return _b32(hmac.new(self._index, norm.encode("utf-8"), hashlib.sha256).digest()[:16])
+        # surrogatepass: a broken character in a case label must tag, not crash the save
+        return _b32(hmac.new(self._index, norm.encode("utf-8", "surrogatepass"), hashlib.sha256).digest()[:16])
