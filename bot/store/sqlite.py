@@ -29,6 +29,8 @@ DELETE of a session row through this connection drops that row (temp triggers, s
 but does not prevent a lost update if two processes step the same session at the same time,
 so do not run a second writer (for example `python -m bot chat` on the bot's database file)
 against sessions a running bot is serving. `session_cache_rows=0` turns the cache off.
+Memory: each cached row costs ~3 KB of Python heap (bench, an idle session with one answer),
+so a full 10,000-row cache is ~30 MB; open sessions count against the cache until evicted.
 
 A person's data key is created in the same write as their first session row (`put_session`
 reads or inserts the key inside that transaction), and a cold `get_session` reads the key row
@@ -883,7 +885,8 @@ def _prepare(c: sqlite3.Connection, synchronous: str, keyring: Keyring, key_file
 @asynccontextmanager
 async def open_store(db_path: Path | None = None, data_dir: Path | None = None, synchronous: str = "NORMAL", *,
                      key_file: Path | None = None, clock: Clock | None = None,
-                     env: dict[str, str] | None = None) -> AsyncIterator[SQLiteStore]:
+                     env: dict[str, str] | None = None,
+                     session_cache_rows: int = SESSION_CACHE_ROWS) -> AsyncIterator[SQLiteStore]:
     """Open (creating and migrating) the SQLite store.
 
     Defaults: data directory = bot.paths.data_dir() (or the folder of `db_path` when only that is
@@ -901,7 +904,7 @@ async def open_store(db_path: Path | None = None, data_dir: Path | None = None, 
     try:
         await conn._execute(_prepare, conn._conn, synchronous, keyring, key_file)
         store = SQLiteStore(conn, keyring, db_path=db_path, data_dir=data_dir, key_file=key_file,
-                            clock=clock or utc_now)
+                            clock=clock or utc_now, session_cache_rows=session_cache_rows)
         await conn._execute(store._install_hooks, conn._conn)
     except BaseException:
         await conn.close()
