@@ -21,6 +21,7 @@ pure and thread-safe. This module must not import discord.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import importlib
 import ipaddress
 import re
@@ -29,6 +30,7 @@ from bisect import bisect_left, bisect_right
 import unicodedata
 from dataclasses import dataclass
 from itertools import accumulate
+from operator import itemgetter
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -462,7 +464,8 @@ def _build_rules(tlds: list[str]) -> list[_Rule]:
         _Rule("PHONE", c(r"\+(?<![\w+]\+)\d{1,3}(?:[\s.-]?\(?\d{1,5}\)?){2,5}(?!\w)"), 4, check=_v_phone, anchor=D),
         _Rule("PHONE", c(r"\d(?<![\w.-]\d)\d{2}[-.]\d{4}(?![\w-]|\.\d)"), 7, anchor=D),
         _Rule("ID", c(r"\d(?<![\w-]\d)\d{5,}(?![\w-])"), 8, anchor=D),
-        _Rule("ID", c(r"[A-Za-z0-9](?<!\w.)(?:(?<=[A-Za-z])[A-Za-z]{0,11}\d|(?<=\d)\d{0,11}[A-Za-z])[A-Za-z0-9]*(?:-[A-Za-z0-9]+){0,4}\b"),
+        _Rule("ID", c(r"[A-Za-z0-9](?<!\w.)(?:(?<=\d)(?=(?:[A-Za-z-]*\d){3})|(?<=[A-Za-z])(?=(?:[A-Za-z-]*\d){4}))"  # >= 4 digits
+                      r"(?:(?<=[A-Za-z])[A-Za-z]{0,11}\d|(?<=\d)\d{0,11}[A-Za-z])[A-Za-z0-9]*(?:-[A-Za-z0-9]+){0,4}\b"),
               9, check=_v_alnum_id, anchor=D),
         # initials: "J.S.", "J. S.", "j.k." (abbreviations listed under not_initials are skipped)
         _Rule("NAME", c(r"[A-Za-z](?<!\w.)(?:(?<=[A-Z])\.\s?[A-Z]\.(?:\s?[A-Z]\.)?|(?<=[a-z])\.[a-z]\.(?:[a-z]\.)?)(?!\w)"),
@@ -486,9 +489,14 @@ _NEEDS: tuple[tuple[str, ...], ...] = (
 )
 
 
+def _cluster(pattern: str, gap: int) -> re.Pattern:
+    """One match = a run of `pattern` hits less than `gap` characters apart (their windows merge
+    anyway), so hostile text with thousands of hits yields a handful of matches, not thousands."""
+    return re.compile(rf"(?:{pattern})(?:(?s:.){{0,{gap}}}?(?:{pattern}))*")
+
+
 def _build_anchors(tlds: list[str]) -> dict[str, tuple[re.Pattern, int, int]]:
-    """name -> (cluster regex, look-back, look-ahead). One match of the regex is a cluster of
-    anchors close enough that their windows would merge anyway."""
+    """name -> (cluster regex, look-back, look-ahead)."""
     tld = "(?:" + "|".join(map(re.escape, tlds)) + ")"
     c = re.compile
     return {
@@ -496,13 +504,13 @@ def _build_anchors(tlds: list[str]) -> dict[str, tuple[re.Pattern, int, int]]:
         "near": (c(r"\d(?:\D{0,73}\d)*"), _BACK, 26),
         "at": (c(r"@(?:[^@]{0,600}@)*"), 80, 600),
         # a domain ending, "." or a spelled "dot" then a top-level domain: ".com", " dot com", "[dot] uk"
-        "dottld": (c(rf"[.Dd](?:(?<=\.)|(?<=[Dd])[Oo][Tt]\s*[\]\)\}}>]?\s*){tld}\b"), 720, 2),
-        "domain": (c(rf"\.{tld}\b[^\s<>\"'()]{{0,2048}}"), 400, 2),
-        "scheme": (c(r"[:Ww](?:(?<=:)//|(?<=[Ww])(?i:ww)\.)"), 8, 2100),
+        "dottld": (_cluster(rf"[.Dd](?:(?<=\.)|(?<=[Dd])[Oo][Tt]\s*[\]\)\}}>]?\s*){tld}\b", 720), 720, 2),
+        "domain": (_cluster(rf"\.{tld}\b[^\s<>\"'()]{{0,2048}}", 400), 400, 2),
+        "scheme": (_cluster(r"[:Ww](?:(?<=:)//|(?<=[Ww])(?i:ww)\.)", 100), 8, 2100),
         "colons": (c(r":[0-9A-Fa-f]{0,4}:(?:[0-9A-Fa-f]{0,4}:)*"), 40, 40),
-        "ninety": (c(r"[Nn][Ii][Nn][Ee][Tt][Yy]"), 2, 40),
-        "street": (c(rf"(?:{_STREET_WORDS})\b"), 70, 1),
-        "initials": (c(r"\.(?:\s?[A-Za-z]\.)+"), 2, 2),
+        "ninety": (_cluster(r"[Nn][Ii][Nn][Ee][Tt][Yy]", 80), 2, 80),
+        "street": (_cluster(rf"(?:{_STREET_WORDS})\b", 70), 70, 1),
+        "initials": (_cluster(r"\.(?:\s?[A-Za-z]\.)+", 4), 2, 2),
     }
 
 
@@ -622,10 +630,11 @@ def _places(text: str, d: _Data) -> list[tuple[int, int, int, str, str]]:
 
 
 def _structured(text: str, d: _Data) -> list[tuple[int, int, str, str]]:
-    cands: list[tuple[int, int, int, str, str]] = []
+    cands: list[tuple[int, int, int, str, int]] = []  # (-length, priority, start, kind, end)
     windows: dict[str, list[tuple[int, int]]] = {}
     feats: dict[tuple[int, int, str], bool] = {}
     whole = ((0, len(text)),)
+    span = re.Match.span
     for rule in d.rules:
         if rule.gate is not None and rule.gate not in text:
             continue
@@ -635,9 +644,13 @@ def _structured(text: str, d: _Data) -> list[tuple[int, int, str, str]]:
             spans = windows.get(rule.anchor)  # type: ignore[assignment]
             if spans is None:
                 spans = windows[rule.anchor] = _windows(text, d.anchors[rule.anchor])
-        kind, group, check, need = rule.kind, rule.group, rule.check, rule.need
+        kind, group, check, need, prio = rule.kind, rule.group, rule.check, rule.need, rule.priority
+        plain = group == 0 and check is None and kind not in ("URL", "NAME")
         for lo, hi in spans:
             if need and not all(_has(text, lo, hi, chars, feats) for chars in need):
+                continue
+            if plain:  # no per-match work beyond the span (hostile input can give 30,000 matches)
+                cands += [(s - e, prio, s, kind, e) for s, e in map(span, rule.regex.finditer(text, lo, hi)) if s != e]
                 continue
             for m in rule.regex.finditer(text, lo, hi):
                 s, e = m.span(group)
@@ -651,21 +664,22 @@ def _structured(text: str, d: _Data) -> list[tuple[int, int, str, str]]:
                     continue
                 if kind == "NAME" and val.replace(" ", "").upper() in d.not_initials:
                     continue
-                cands.append((s, e, rule.priority, kind, val))
+                cands.append((s - e, prio, s, kind, e))
     if d.inst_rx is not None:
-        cands += _places(text, d)
+        cands += [(s - e, p, s, k, e) for s, e, p, k, _v in _places(text, d)]
     if not cands:
         return []
-    if len(cands) > 1:
-        cands = list(set(cands))
-        cands.sort(key=lambda c: (c[0] - c[1], c[2], c[0], c[3]))
+    cands.sort()  # longest first, then priority, then position (identical spans: the first is kept)
+    by_start = sorted(cands, key=itemgetter(2))
+    if all(a[4] <= b[2] for a, b in zip(by_start, by_start[1:])):  # nothing overlaps: keep all
+        return [(s, e, kind, text[s:e]) for _n, _p, s, kind, e in by_start]
     covered = bytearray(len(text))
     chosen = []
-    for s, e, _p, kind, val in cands:
+    for _n, _p, s, kind, e in cands:
         if covered.find(1, s, e) != -1:
             continue
         covered[s:e] = b"\x01" * (e - s)
-        chosen.append((s, e, kind, val))
+        chosen.append((s, e, kind, text[s:e]))
     return chosen
 
 
@@ -908,12 +922,36 @@ def _names(text: str, d: _Data, taken: list[tuple[int, int, str, str]]) -> list[
     return spans
 
 
+def _redaction(kind: str, start: int, end: int, label: str) -> Redaction:
+    """Same object as Redaction(kind, start, end, label), without the frozen dataclass's
+    per-field object.__setattr__ (a third of the cost when a hostile text has 30,000 tokens)."""
+    r = object.__new__(Redaction)
+    r.__dict__.update(kind=kind, start=start, end=end, label=label)
+    return r
+
+
+_GC_PAUSE_CHARS = 20_000
+
+
 def scrub(text: str) -> ScrubResult:
     """Normalise `text` and replace identifiers with numbered tokens."""
     norm = normalise(text if isinstance(text, str) else str(text))
     if not norm:
         return ScrubResult("", (), norm)
     d = _data()
+    if len(norm) < _GC_PAUSE_CHARS or not gc.isenabled():
+        return _scrub(norm, d)
+    # A long hostile text can yield 30,000+ redactions; the tuples behind them would trigger
+    # repeated cyclic-GC passes (about 40% of the time). scrub creates no reference cycles, so the
+    # collector is paused for this bounded, CPU-bound call and restored afterwards.
+    gc.disable()
+    try:
+        return _scrub(norm, d)
+    finally:
+        gc.enable()
+
+
+def _scrub(norm: str, d: _Data) -> ScrubResult:
     found = _structured(norm, d)
     name_spans = _names(norm, d, found)
 
@@ -954,20 +992,21 @@ def scrub(text: str) -> ScrubResult:
 
     items.sort()
     counters: dict[str, int] = {}
-    labels: dict[tuple[str, str], str] = {}
+    labels: dict[tuple[str, str], tuple[str, str]] = {}
     out: list[str] = []
     reds: list[Redaction] = []
     pos = 0
     for s, e, kind, key in items:
         if s < pos:
             continue
-        label = labels.get((kind, key))
-        if label is None:
+        got = labels.get((kind, key))
+        if got is None:
             counters[kind] = counters.get(kind, 0) + 1
-            label = labels[(kind, key)] = f"{kind}-{counters[kind]}"
+            label = f"{kind}-{counters[kind]}"
+            got = labels[(kind, key)] = (label, f"[{label}]")
         out.append(norm[pos:s])
-        out.append(f"[{label}]")
-        reds.append(Redaction(kind, s, e, label))
+        out.append(got[1])
+        reds.append(_redaction(kind, s, e, got[0]))
         pos = e
     out.append(norm[pos:])
     return ScrubResult("".join(out), tuple(reds), norm)
