@@ -8,8 +8,11 @@ Two passes, both linear in the input:
 
 1. Structured identifiers (emails, phones, dates, ids, URLs, ...) via a set of
    regular expressions whose repetitions are all bounded or guarded by a
-   look-behind, so no pattern can backtrack catastrophically. Overlaps are
-   resolved longest-first.
+   look-behind, so no pattern can backtrack catastrophically; each starts with
+   a character class (C-level prefix scan) and runs only in windows around its
+   anchor (digits, "@", a domain ending, ...). Named institutions ("Riverside
+   Primary", "St Mary's Hospital") become PLACE. Overlaps are resolved
+   longest-first.
 2. Person names via one tokenising regex and set look-ups: first/last names from
    faker's person providers, ordinary English words from
    content/privacy/english_words.txt, the allow-list in
