@@ -476,3 +476,25 @@ async def test_reopen_keeps_everything(tmp_path, clock):
 
 def test_data_key_repr_hides_material():
     assert "DataKey(...)" == repr(DataKey(b"k" * 32))
+
+
+async def test_idle_sessions_leave_the_cache(tmp_path, clock, monkeypatch):
+    """A session untouched for session_cache_idle seconds is no longer held in memory; its next
+    turn reads it again (one extra read), and an active one stays cached."""
+    async with open_store(data_dir=tmp_path, env={}, clock=clock, session_cache_idle=60) as s:
+        now = [1000.0]
+        s._idle_clock = lambda: now[0]
+        o = s.keyring.pseudonym("user", 1)
+        await s.put_session(sess(o, "idle", answers={"q1": "kept"}))
+        now[0] += 30
+        await s.put_session(sess(o, "busy"))
+        now[0] += 40  # "idle" untouched for 70 s, "busy" for 40 s
+        assert s.expire_idle() == 1
+        assert list(s._rows) == ["busy"] and list(s._touched) == ["busy"]
+        rt = _RoundTrips(s, monkeypatch)
+        assert (await s.get_session(o, "idle")).state["answers"] == {"q1": "kept"}
+        assert rt.take() == (0, 1)  # read back from the database, then cached again
+        assert (await s.get_session(o, "busy")) is not None and rt.take() == (0, 0)
+        now[0] += 61
+        await s.put_session(sess(o, "new"))  # any cache activity lets long-idle rows go
+        assert list(s._rows) == ["new"] and set(s._touched) == {"new"}

@@ -29,8 +29,9 @@ DELETE of a session row through this connection drops that row (temp triggers, s
 but does not prevent a lost update if two processes step the same session at the same time,
 so do not run a second writer (for example `python -m bot chat` on the bot's database file)
 against sessions a running bot is serving. `session_cache_rows=0` turns the cache off.
-Memory: each cached row costs ~3 KB of Python heap (bench, an idle session with one answer),
-so a full 10,000-row cache is ~30 MB; open sessions count against the cache until evicted.
+Memory: each cached row costs ~3 KB of Python heap, so only sessions touched within the last
+`session_cache_idle` seconds (default 300: people take minutes, not hours, per answer) stay
+cached; an idle reflection costs the cache nothing and its next turn pays one extra read.
 
 A person's data key is created in the same write as their first session row (`put_session`
 reads or inserts the key inside that transaction), and a cold `get_session` reads the key row
@@ -45,6 +46,7 @@ import logging
 import secrets
 import sqlite3
 import threading
+import time
 from collections import OrderedDict
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -67,6 +69,7 @@ log = logging.getLogger(__name__)
 SYNCHRONOUS = ("NORMAL", "FULL")
 OPEN_STATUSES = ("active", "paused")
 SESSION_CACHE_ROWS = 10_000
+SESSION_CACHE_IDLE = 300.0  # seconds: a session untouched this long leaves the cache (idle costs nothing)
 
 Clock = Callable[[], datetime]
 
@@ -218,7 +221,8 @@ class SQLiteStore:
     """bot.core.ports.Store on one aiosqlite connection, with group commit for writes."""
 
     def __init__(self, conn: aiosqlite.Connection, keyring: Keyring, *, db_path: Path, data_dir: Path,
-                 key_file: Path, clock: Clock = utc_now, session_cache_rows: int = SESSION_CACHE_ROWS):
+                 key_file: Path, clock: Clock = utc_now, session_cache_rows: int = SESSION_CACHE_ROWS,
+                 session_cache_idle: float = SESSION_CACHE_IDLE, idle_clock: Callable[[], float] = time.monotonic):
         self._conn = conn
         self._raw: sqlite3.Connection = conn._conn  # only ever used on the connection's own thread
         self.keyring = keyring
@@ -236,7 +240,10 @@ class SQLiteStore:
         self.batches = 0  # number of commits (for tests and benchmarks)
         # session row cache (see the module docstring): sid -> (write seq, sealed row as stored)
         self.session_cache_rows = max(0, session_cache_rows)
-        self._rows: OrderedDict[str, tuple[int, tuple]] = OrderedDict()
+        self._rows: OrderedDict[str, tuple[int, tuple]] = OrderedDict()  # least recently touched first
+        self.session_cache_idle = session_cache_idle
+        self._idle_clock = idle_clock
+        self._touched: dict[str, float] = {}  # sid -> when it was last cached or read from the cache
         self._row_seq = 0  # increases with every session write queued
         self._row_gen = 0  # bumped on every invalidation; fills begun before it are dropped
         self._row_inflight: dict[str, int] = {}  # sid -> session writes queued, not yet resolved
@@ -335,29 +342,56 @@ class SQLiteStore:
 
     def _forget_session_id(self, sid: Any) -> None:
         self._row_gen += 1
-        self._rows.pop(sid, None)
+        self._drop(sid)
 
     def _forget_sessions(self, owner: str | None = None) -> None:
         """Drop cached session rows (all, or one person's); fills already under way are discarded."""
         self._row_gen += 1
         if owner is None:
             self._rows.clear()
+            self._touched.clear()
         else:
             for sid in [sid for sid, (_, row) in self._rows.items() if row[1] == owner]:
-                del self._rows[sid]
+                self._drop(sid)
 
     def _cache_row(self, row: tuple, seq: int) -> None:
         sid = row[0]
         if row[2] not in OPEN_STATUSES or not self.session_cache_rows:
-            self._rows.pop(sid, None)  # a finished reflection is not on the hot path any more
+            self._drop(sid)  # a finished reflection is not on the hot path any more
             return
         cur = self._rows.get(sid)
         if cur is not None and cur[0] > seq:
             return  # a later write already filled it
         self._rows[sid] = (seq, row)
-        self._rows.move_to_end(sid)
+        self._touch(sid)
         if len(self._rows) > self.session_cache_rows:
-            self._rows.popitem(last=False)
+            self._touched.pop(self._rows.popitem(last=False)[0], None)
+
+    def _drop(self, sid: str) -> None:
+        self._rows.pop(sid, None)
+        self._touched.pop(sid, None)
+
+    def _touch(self, sid: str) -> None:
+        """Mark a cached row as just used (the LRU order is also the idle order), then let rows
+        idle longer than `session_cache_idle` go: from the front, so this stays O(1) amortised."""
+        now = self._idle_clock()
+        self._rows.move_to_end(sid)
+        self._touched[sid] = now
+        self.expire_idle(now)
+
+    def expire_idle(self, now: float | None = None) -> int:
+        """Drop cached rows untouched for `session_cache_idle` seconds; returns how many went."""
+        now = self._idle_clock() if now is None else now
+        cutoff = now - self.session_cache_idle
+        gone = 0
+        while self._rows:
+            sid = next(iter(self._rows))
+            if self._touched.get(sid, cutoff) > cutoff:
+                break
+            del self._rows[sid]
+            self._touched.pop(sid, None)
+            gone += 1
+        return gone
 
     def _fill_from_read(self, row: tuple, gen: int) -> None:
         """A row read from the database: cached only if nothing changed it meanwhile."""
@@ -383,7 +417,7 @@ class SQLiteStore:
         try:
             value = await self._write(own)
         except BaseException:
-            self._rows.pop(sid, None)
+            self._drop(sid)
             raise
         finally:
             left = self._row_inflight[sid] - 1
@@ -393,7 +427,7 @@ class SQLiteStore:
                 del self._row_inflight[sid]
         row = row_of(value)
         if row is None or gen != self._row_gen:
-            self._rows.pop(sid, None)
+            self._drop(sid)
         else:
             self._cache_row(row, seq)
         return value
@@ -554,7 +588,7 @@ class SQLiteStore:
                 return None  # the row belongs to someone else: "not found", as the database would say
             dk = self._keys.get(owner)
             if dk is not None:
-                self._rows.move_to_end(session_id)
+                self._touch(session_id)
                 return self._session_from(row, dk)
         return await self._one_session(_GET_SESSION, (session_id, owner))
 
@@ -886,7 +920,8 @@ def _prepare(c: sqlite3.Connection, synchronous: str, keyring: Keyring, key_file
 async def open_store(db_path: Path | None = None, data_dir: Path | None = None, synchronous: str = "NORMAL", *,
                      key_file: Path | None = None, clock: Clock | None = None,
                      env: dict[str, str] | None = None,
-                     session_cache_rows: int = SESSION_CACHE_ROWS) -> AsyncIterator[SQLiteStore]:
+                     session_cache_rows: int = SESSION_CACHE_ROWS,
+                     session_cache_idle: float = SESSION_CACHE_IDLE) -> AsyncIterator[SQLiteStore]:
     """Open (creating and migrating) the SQLite store.
 
     Defaults: data directory = bot.paths.data_dir() (or the folder of `db_path` when only that is
@@ -904,7 +939,8 @@ async def open_store(db_path: Path | None = None, data_dir: Path | None = None, 
     try:
         await conn._execute(_prepare, conn._conn, synchronous, keyring, key_file)
         store = SQLiteStore(conn, keyring, db_path=db_path, data_dir=data_dir, key_file=key_file,
-                            clock=clock or utc_now, session_cache_rows=session_cache_rows)
+                            clock=clock or utc_now, session_cache_rows=session_cache_rows,
+                            session_cache_idle=session_cache_idle)
         await conn._execute(store._install_hooks, conn._conn)
     except BaseException:
         await conn.close()
