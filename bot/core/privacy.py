@@ -347,7 +347,7 @@ class _Rule:
     priority: int  # lower wins when two candidates cover the same span length
     group: str | int = 0
     check: Callable[[str], bool] | None = None
-    gate: str | None = None  # skip the rule unless this substring occurs in the text
+    gate: tuple[str, ...] = ()  # skip the rule unless one of these occurs in the lower-cased text
     anchor: str | None = None  # run only in the windows of this anchor (see _Data.anchors)
     # cheap necessary conditions, checked per window: every entry must have one of its
     # characters in the window ("A": any letter). Skips most rules on hostile digit runs.
@@ -398,16 +398,16 @@ def _build_rules(tlds: list[str]) -> list[_Rule]:
     N = "near"  # keyword-led rules: the keyword sits just before the digits
     r: list[_Rule] = [
         # rules without digits
-        _Rule("MENTION", c(r"<(?:@[!&]?|#)\d{1,21}>"), 0, gate="<"),
+        _Rule("MENTION", c(r"<(?:@[!&]?|#)\d{1,21}>"), 0, gate=("<",)),
         _Rule("EMAIL", c(r"[\w.%+-](?<![\w.%+-][\w.%+-])[\w.%+-]{0,63}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}\b"),
               1, anchor="at"),
         _Rule("EMAIL", c(rf"[\w%+-](?<![\w.%+-][\w%+-])[\w%+-]{{0,63}}(?:{dot}[\w%+-]{{1,64}}){{0,4}}{at}[A-Za-z0-9-]{{1,63}}"
                          rf"(?:{dot}[A-Za-z0-9-]{{1,63}}){{0,3}}{dot}{tld}\b"), 1, anchor="dottld"),
-        _Rule("URL", c(r"\b(?:(?:https?|ftp)://|www\.)[^\s<>\"'()\[\]{}]{1,2048}", re.I), 2, anchor="scheme"),
+        _Rule("URL", c(r"\b(?:(?:https?|ftp)://|www\.)[^\s<>\"'()\[\]{}]{1,2048}", re.I), 2, gate=("://", "www."), anchor="scheme"),
         _Rule("URL", c(rf"[a-z0-9](?<![\w.@/-][a-z0-9])(?:[a-z0-9-]{{0,61}}[a-z0-9])?\.(?:[a-z0-9](?:[a-z0-9-]{{0,61}}[a-z0-9])?\.){{0,5}}"
                        rf"{tld}\b(?:/[^\s<>\"'()]{{0,2048}})?"), 2, anchor="domain"),
         _Rule("HANDLE", c(r"@(?<![\w@.]@)[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,30}[A-Za-z0-9_])?"), 3, anchor="at"),
-        _Rule("HANDLE", c(r"[\w.](?<![\w#][\w.])[\w.]{1,31}#\d{4}(?!\w)"), 3, gate="#", anchor=D),
+        _Rule("HANDLE", c(r"[\w.](?<![\w#][\w.])[\w.]{1,31}#\d{4}(?!\w)"), 3, gate=("#",), anchor=D),
         _Rule("IP", c(rf"\d(?<![\w.]\d){_OCTET_REST}\.(?:{_OCTET}\.){{2}}{_OCTET}(?!\w|\.\d)"), 2, anchor=D),
         _Rule("IP", c(r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.\d{1,3}){0,3}(?![\w:])"), 2,
               check=_v_ip6, anchor="colons"),
@@ -427,7 +427,7 @@ def _build_rules(tlds: list[str]) -> list[_Rule]:
         _Rule("AGE", c(r"[19](?<!\w[19])(?:(?<=9)\d|(?<=1)[01]\d)(?i:[\s-]*years?[\s-]*old\b|[\s-]*y/?o\b|[\s-]*yrs?[\s-]*old\b)"),
               3, anchor=D),
         _Rule("AGE", c(r"[Nn](?<!\w[Nn])(?i:inety(?:[\s-](?:one|two|three|four|five|six|seven|eight|nine))?[\s-]+years?[\s-]+old\b)"),
-              3, anchor="ninety"),
+              3, gate=("ninety",), anchor="ninety"),
         _Rule("AGE", c(_kw(("aged?", "age of", "turned", "turning"), ci=True) + r"(?i:\s+)(?P<v>9\d|1[01]\d)\b"
                        + _NOT_UNITS + r")\b)"), 3, group="v", anchor=N),
         _Rule("AGE", c(_kw(("she", "he", "they", "who", "client", "patient", "mother", "father", "mom", "mum", "dad",
@@ -637,9 +637,10 @@ def _structured(text: str, d: _Data) -> list[tuple[int, int, str, str]]:
     windows: dict[str, list[tuple[int, int]]] = {}
     feats: dict[tuple[int, int, str], bool] = {}
     whole = ((0, len(text)),)
+    low = text.lower()
     span = re.Match.span
     for rule in d.rules:
-        if rule.gate is not None and rule.gate not in text:
+        if rule.gate and not any(g in low for g in rule.gate):
             continue
         if rule.anchor is None:
             spans: Iterable[tuple[int, int]] = whole
@@ -769,6 +770,8 @@ def _names(text: str, d: _Data, taken: list[tuple[int, int, str, str]]) -> list[
             continue
         w = words[idx]
         lw = lwords[idx]
+        if len(w) == 1 and (idx == 0 or lwords[idx - 1] not in titles) and lw not in phrases:
+            continue  # a lone letter ("I", "A") is a name only after a title; initials are handled later
         if lw in safe and w.islower():
             continue
         # protected phrases (allow-list and the knowledge source)
