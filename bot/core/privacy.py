@@ -636,6 +636,7 @@ def _structured(text: str, d: _Data) -> list[tuple[int, int, str, str]]:
     cands: list[tuple[int, int, int, str, int]] = []  # (-length, priority, start, kind, end)
     windows: dict[str, list[tuple[int, int]]] = {}
     feats: dict[tuple[int, int, str], bool] = {}
+    needs_ok: dict[tuple[int, int, tuple[str, ...]], bool] = {}
     whole = ((0, len(text)),)
     low = text.lower()
     span = re.Match.span
@@ -651,8 +652,12 @@ def _structured(text: str, d: _Data) -> list[tuple[int, int, str, str]]:
         kind, group, check, need, prio = rule.kind, rule.group, rule.check, rule.need, rule.priority
         plain = group == 0 and check is None and kind not in ("URL", "NAME")
         for lo, hi in spans:
-            if need and not all(_has(text, lo, hi, chars, feats) for chars in need):
-                continue
+            if need:
+                ok = needs_ok.get((lo, hi, need))
+                if ok is None:
+                    ok = needs_ok[(lo, hi, need)] = all(_has(text, lo, hi, chars, feats) for chars in need)
+                if not ok:
+                    continue
             if plain:  # no per-match work beyond the span (hostile input can give 30,000 matches)
                 cands += [(s - e, prio, s, kind, e) for s, e in map(span, rule.regex.finditer(text, lo, hi)) if s != e]
                 continue
