@@ -97,6 +97,8 @@ RECALL: list[tuple[str, list[str], list[str]]] = [
     ("My supervisee oliwia asked about the boundaries question.", ["oliwia"], ["My supervisee", "asked about"]),
     ("Today my client, tendai, said she felt lighter.", ["tendai"], ["Today my client", "felt lighter"]),
     ("my client priya's mum called the front desk.", ["priya"], ["my client", "mum called"]),
+    ("her friend oliwia said it was fine to call.", ["oliwia"], ["her friend", "said it was fine"]),
+    ("mr okafor came in late and dr. nwosu said nothing.", ["okafor", "nwosu"], ["mr", "came in late", "dr.", "said nothing"]),
     # possessives, quotes, parentheses
     ("Aisha's mother called before the session.", ["Aisha"], ["mother called", "before the session"]),
     ("She kept saying \"Kwame\" under her breath.", ["Kwame"], ["She kept saying", "under her breath"]),
@@ -151,6 +153,7 @@ KEEP_PROSE: list[str] = [
     "We talked about her grief, her work stress, and the move to a new flat.",
     "She goes to Primary School now and the Children's Hospital has been kind.",
     "Mindfulness Practice and the Mindsight Institute both came up in supervision.",
+    "Her boss micromanages. Her mother texted again, and her son hadn't slept.",
 ]
 
 # Sentences that are only the product's vocabulary: they must come back unchanged.

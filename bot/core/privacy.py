@@ -843,12 +843,17 @@ def _names(text: str, d: _Data, taken: list[tuple[int, int, str, str]]) -> list[
                 is_name[idx] = 1
             continue
         # lower case
-        if cue_gap and prev in d.strong_cues and lw not in english and lw not in d.commonish:
-            # "my client priya cancelled", "supervisee oliwia asked": a non-dictionary word right after
-            # client/patient/supervisee, followed by a verb or punctuation
+        if not cap and adjacent_prev and prev in titles and len(lw) > 2 and lw not in english and not blocked[idx - 1]:
+            is_name[idx] = 1  # "mr okafor", "dr. nwosu": lower-case title, then a non-dictionary word
+            continue
+        if cue_gap and (prev in d.strong_cues or prev in relation) and lw not in english and lw not in d.commonish:
+            # "my client priya cancelled", "supervisee oliwia asked", "her friend tendai said": a
+            # non-dictionary word right after client/patient/supervisee or a relation word, followed by a
+            # verb or punctuation
             e = ends[idx]
             after = text[e:e + 1]
-            if lw in names or (idx + 1 < n and _NEXT_GAP.fullmatch(parts[2 * idx + 2]) and lwords[idx + 1] in d.person_next) or (
+            strong = prev in d.strong_cues  # after a relation word only a following verb counts
+            if lw in names or (idx + 1 < n and _NEXT_GAP.fullmatch(parts[2 * idx + 2]) and lwords[idx + 1] in d.person_next) or strong and (
                 after in (",", ".", ";", "!", "?", ")") or not after
                 or after in ("'", "’") and text[e + 1:e + 2] in ("s", "S") and not text[e + 2:e + 3].isalpha()
             ):
