@@ -290,7 +290,10 @@ class _Data:
         # lower-case tokens the first name pass can skip outright: safe words, and dictionary words that
         # are not first names, titles, name-like months or the start of a protected phrase (for those the
         # pass has no rule that could fire; surnames are still found by chain extension)
-        special = self.first | self.titles | self.months_namelike | set(self.phrases)
+        harmless = self.vocab_words | self.source_words  # never names, blocked or not
+        special = self.first | self.titles | self.months_namelike | {
+            k for k, phs in self.phrases.items() if any(len(t) < 2 or t not in harmless for ph in phs for t in ph[1:])
+        }
         self.skip_tokens = self.safe_lower | frozenset(
             w for w in (self.english | self.source_words | self.vocab_words) if w.islower() and w not in special
         )
