@@ -696,6 +696,8 @@ def _structured(text: str, d: _Data) -> list[tuple[int, int, str, str]]:
 
 
 _TOKEN_SPLIT = re.compile("(" + _TOKEN.pattern + ")")
+# the same tokens for ASCII text, with plain letter classes (faster than [^\W\d_])
+_TOKEN_SPLIT_ASCII = re.compile(r"([A-Za-z]+(?:'(?!(?:[sStTdDmM]|[rR][eE]|[vV][eE]|[lL][lL])\b)[A-Za-z]+)*)")
 _CUE_GAP = re.compile(r"[\s,:]{1,3}")
 _ADJ_GAP = re.compile(r"\.?\s{1,3}")
 _PHRASE_GAP = re.compile(r"[\s.,]*")
@@ -722,7 +724,9 @@ def _names(text: str, d: _Data, taken: list[tuple[int, int, str, str]]) -> list[
     for tokens that are not plain lower-case dictionary words; chain extension runs as a
     work-list over found names, so the cost follows the number of candidates, not tokens.
     """
-    parts = _TOKEN_SPLIT.split(text)
+    ascii_text = text.isascii()
+    split = _TOKEN_SPLIT_ASCII.split if ascii_text else _TOKEN_SPLIT.split
+    parts = split(text)
     words = parts[1::2]
     n = len(words)
     if not n:
@@ -730,8 +734,8 @@ def _names(text: str, d: _Data, taken: list[tuple[int, int, str, str]]) -> list[
     offs = [0, *accumulate(map(len, parts))]
     starts = offs[1::2][:n]
     ends = offs[2::2]
-    if text.isascii():
-        lwords = _TOKEN_SPLIT.split(text.lower())[1::2]
+    if ascii_text:  # same token boundaries in the lower-cased text
+        lwords = split(text.lower())[1::2]
     else:
         lwords = [w.lower() for w in words]
 
