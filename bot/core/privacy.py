@@ -452,7 +452,8 @@ def _build_rules(tlds: list[str]) -> list[_Rule]:
                             r"[\s,:#]*(?P<v>\d{5}(?:-\d{4})?)(?![\w-])"), 5, group="v", anchor=N),
         _Rule("POSTCODE", c(r"\d(?<![\w-]\d)\d{4}-\d{4}(?![\w-])"), 5, anchor=D),
         # identifying numbers
-        _Rule("ID", c(r"\d(?<![\w-]\d)\d{2}([- ])\d{2}\1\d{4}(?![\w-])"), 3, anchor=D),
+        # SSN; a dash before it is punctuation ("ref -123-45-6789"), unless it joins a longer number
+        _Rule("ID", c(r"\d(?<!\w\d)(?<!\d-\d)\d{2}([- ])\d{2}\1\d{4}(?![\w-])"), 3, anchor=D),
         _Rule("ID", c(r"\d(?<![\w-]\d)\d{2} ?\d{3} ?\d{4}(?![\w-])"), 3, check=_v_nhs, anchor=D),
         _Rule("ID", c(r"[A-Z](?<!\w[A-Z])[A-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b"), 3, anchor=N),
         _Rule("ID", c(r"\d(?<![\w-]\d)(?:[ -]?\d){12,18}(?![\w-])"), 3, check=_v_card, anchor=D),

@@ -202,8 +202,6 @@ def test_memory_store_matches(text):
 import pytest  # noqa: E402
 
 
-@pytest.mark.xfail(strict=True, reason="scrubber (bot/core/privacy.py, owned by the privacy engineer): an SSN-shaped "
-                   "id right after a hyphen, '-123-45-6789;', is not redacted; found by the adversarial property above")
 def test_ssn_after_a_hyphen_is_scrubbed():
     assert "6789" not in scrub("ref -123-45-6789; noted").text
 
