@@ -33,6 +33,7 @@ HITS = [
 ]
 
 NOT_HITS = [
+    "She denied SI, HI, and any self-harm.",
     "Denies suicidal ideation.",
     "She denies suicidal thoughts and any plan.",
     "No history of self-harm or suicidal ideation.",

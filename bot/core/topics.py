@@ -52,6 +52,7 @@ class NegationRules:
     suffix: str = "n't"
     list_words: frozenset[str] = frozenset()
     list_span: int = 3
+    list_fillers: frozenset[str] = frozenset()
     breaks: re.Pattern[str] = field(default=re.compile(r"[.;:!?\n()\[\]]"))
 
     @classmethod
@@ -76,8 +77,18 @@ class NegationRules:
             suffix=str(data.get("contraction_suffix", "n't")),
             list_words=frozenset(data.get("list_words") or []),
             list_span=int(data.get("list_span", 3)),
+            list_fillers=frozenset(data.get("list_fillers") or []),
             breaks=breaks,
         )
+
+    def continues_list(self, tail: list[str]) -> bool:
+        """After a comma, is this the same list going on? "…, or numbing" / "…, and any self-harm"
+        (a list word, then only fillers such as "any") — but not "…, and wants to die"."""
+        if len(tail) > self.list_span:
+            return False
+        if tail[-1] in self.list_words:
+            return True
+        return tail[0] in self.list_words and all(w in self.list_fillers for w in tail[1:])
 
     def count(self, words: list[str]) -> int:
         """How many negators stand in these words (the last `window` words before a cue)."""
@@ -238,7 +249,7 @@ class CueMatcher:
         comma = before.rfind(",")
         if comma >= 0:
             tail = _WORD.findall(before[comma + 1:])
-            continues_list = not tail or (len(tail) <= self.negation.list_span and tail[-1] in self.negation.list_words)
+            continues_list = not tail or self.negation.continues_list(tail)
             if not continues_list:
                 before = before[comma + 1:]
         words = _WORD.findall(before)[-self.negation.window - 1:]
