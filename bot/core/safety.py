@@ -39,7 +39,8 @@ class RiskHit:
 class SafetyScreen:
     def __init__(self, categories: tuple[RiskCategory, ...], negation: NegationRules | None = None):
         self.categories = {c.id: c for c in categories}
-        self.matcher = CueMatcher({c.id: c.cues for c in categories}, negation or negation_rules())
+        self.matcher = CueMatcher({c.id: c.cues for c in categories}, negation or negation_rules(),
+                                  phrases_end_lists=True)
 
     @classmethod
     def load(cls, path: Path | None = None) -> "SafetyScreen":

@@ -179,8 +179,11 @@ class CueMatcher:
     """Many named rules of cues, one compiled expression; negation-aware."""
 
     def __init__(self, rules: Mapping[str, Iterable[str]], negation: NegationRules,
-                 negatable: Iterable[str] | None = None):
+                 negatable: Iterable[str] | None = None, phrases_end_lists: bool = False):
         self.negation = negation
+        # risk screening: a several-word cue after a comma starts something new ("denied SI, and
+        # wants to die"), only single items ("…, and any self-harm") carry the list's negation
+        self.phrases_end_lists = phrases_end_lists
         self.negatable = set(rules if negatable is None else negatable)
         self.exact: dict[str, tuple[str, tuple[str, ...]]] = {}
         self.stems: dict[str, tuple[str, tuple[str, ...]]] = {}
@@ -250,6 +253,8 @@ class CueMatcher:
         if comma >= 0:
             tail = _WORD.findall(before[comma + 1:])
             continues_list = not tail or self.negation.continues_list(tail)
+            if continues_list and self.phrases_end_lists and len(hit.words.split()) > 1:
+                continues_list = False
             if not continues_list:
                 before = before[comma + 1:]
         words = _WORD.findall(before)[-self.negation.window - 1:]
