@@ -6,7 +6,9 @@ resumes exactly where it stopped. Raw answers exist only in the state handed to 
 """
 from __future__ import annotations
 
+import asyncio
 import secrets
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable
@@ -40,6 +42,9 @@ class SessionUnreadable(SessionNotFound):
 
 
 class ReflectionService:
+    """One per process. Turns of the same session run one after another (a double-clicked Save
+    saves once; two quick answers are both kept); turns of different sessions run concurrently."""
+
     def __init__(self, store: Store, pack: Pack | None = None, clock: Callable[[], datetime] | None = None,
                  crisis_resources: tuple[str, ...] | list[str] = (), flow: Flow | None = None):
         self.store = store
@@ -47,6 +52,22 @@ class ReflectionService:
         self.clock = clock or _utc_now
         self.crisis_resources = tuple(crisis_resources)
         self.flow = flow or flow_for(self.pack)
+        self._turns: dict[str, tuple[asyncio.Lock, int]] = {}  # session id -> (lock, turns waiting or running)
+
+    @asynccontextmanager
+    async def _one_at_a_time(self, session_id: str):
+        lock, users = self._turns.get(session_id, (None, 0))
+        lock = lock or asyncio.Lock()
+        self._turns[session_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._turns[session_id]
+            if users <= 1:
+                del self._turns[session_id]  # nothing kept for idle sessions
+            else:
+                self._turns[session_id] = (lock, users - 1)
 
     def _turn(self, session: StoredSession, state: State, outputs: list[Output]) -> Turn:
         from bot.core.flow import commands_in
@@ -66,6 +87,11 @@ class ReflectionService:
     async def handle(self, owner: str, session_id: str, event: Event,
                      crisis_resources: tuple[str, ...] | list[str] | None = None) -> Turn:
         """One turn: step the flow, run its effects, persist, return the outputs."""
+        async with self._one_at_a_time(session_id):
+            return await self._handle(owner, session_id, event, crisis_resources)
+
+    async def _handle(self, owner: str, session_id: str, event: Event,
+                      crisis_resources: tuple[str, ...] | list[str] | None) -> Turn:
         session = await self.store.get_session(owner, session_id)
         if session is None:
             raise SessionNotFound(session_id)
