@@ -21,6 +21,7 @@ from bot.core.supervision import personal_series, previous_weeks, topic_series
 from bot.discord_app.checks import require_supervisor
 from bot.discord_app.common import services
 from bot.discord_app.supervision import gp, guild_tz, label, say, up
+from bot.discord_app.texts import cmd, opt
 from bot.store import supervision as sup
 
 CHART_WEEKS = 6
@@ -79,8 +80,8 @@ class DigestCog(commands.Cog):
     def __init__(self, bot: commands.Bot):
         self.bot = bot
 
-    @app_commands.command(name="digest", description="This week's anonymised group digest, with a chart")
-    @app_commands.describe(week="A week like 2026-W10 (default: this week)")
+    @app_commands.command(name="digest", description=cmd("digest"))
+    @app_commands.describe(week=opt("digest", "week"))
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
     async def digest(self, interaction: discord.Interaction, week: str | None = None) -> None:

@@ -23,6 +23,7 @@ from bot.core.ports import NewEntry
 from bot.core.privacy import scrub
 from bot.core.render import render
 from bot.discord_app.common import MODAL_TEXT_MAX, defer, guarded, owner_of, reply, services
+from bot.discord_app.texts import cmd, menu, opt
 
 PENDING_TTL = 15 * 60  # seconds a preview can be confirmed
 
@@ -94,12 +95,12 @@ class EditModal(discord.ui.Modal):
 
 
 class JournalCog(commands.Cog):
-    journal = app_commands.Group(name="journal", description="Your private reflection journal (only you see it)")
+    journal = app_commands.Group(name="journal", description=cmd("journal"))
 
     def __init__(self, bot: commands.Bot):
         self.bot = bot
         self.pending: dict[str, Pending] = {}
-        self.ctx_menu = app_commands.ContextMenu(name=label("ctx_save"), callback=self.save_message)
+        self.ctx_menu = app_commands.ContextMenu(name=menu("save_to_journal"), callback=self.save_message)
         bot.tree.add_command(self.ctx_menu)
 
     async def cog_unload(self) -> None:
@@ -110,9 +111,8 @@ class JournalCog(commands.Cog):
         return services(self.bot).store
 
     # ------------------------------------------------------------------ commands
-    @journal.command(name="list", description="List your journal entries")
-    @app_commands.describe(since="Only entries written on or after this date (2026-01-31)",
-                           case="Only entries about this case pseudonym")
+    @journal.command(name="list", description=cmd("journal list"))
+    @app_commands.describe(since=opt("journal list", "since"), case=opt("journal list", "case"))
     async def list_(self, interaction: discord.Interaction, since: str | None = None, case: str | None = None) -> None:
         when = None
         if since:
@@ -128,8 +128,8 @@ class JournalCog(commands.Cog):
         entries = await core_journal.list_entries(self.store, owner, since=when, case=case.strip() if case else None)
         await reply(interaction, "journal_list", entries=[entry_view(e) for e in entries], filtered=bool(since or case))
 
-    @journal.command(name="show", description="Read one of your journal entries")
-    @app_commands.describe(id="The entry id from /journal list")
+    @journal.command(name="show", description=cmd("journal show"))
+    @app_commands.describe(id=opt("journal show", "id"))
     async def show(self, interaction: discord.Interaction, id: str) -> None:
         await defer(interaction)
         entry = await core_journal.show(self.store, owner_of(self.bot, interaction.user), id.strip())
@@ -138,8 +138,8 @@ class JournalCog(commands.Cog):
             return
         await reply(interaction, "journal_show", e=entry_view(entry))
 
-    @journal.command(name="edit", description="Edit one of your journal entries (re-anonymised and previewed)")
-    @app_commands.describe(id="The entry id from /journal list")
+    @journal.command(name="edit", description=cmd("journal edit"))
+    @app_commands.describe(id=opt("journal edit", "id"))
     async def edit(self, interaction: discord.Interaction, id: str) -> None:
         entry = await core_journal.show(self.store, owner_of(self.bot, interaction.user), id.strip())
         if entry is None or entry.unreadable:
@@ -150,8 +150,8 @@ class JournalCog(commands.Cog):
             return
         await interaction.response.send_modal(EditModal(self, entry.id, entry.text))
 
-    @journal.command(name="export", description="Download everything in your journal (Markdown or JSON)")
-    @app_commands.describe(format="md for Markdown, json for JSON")
+    @journal.command(name="export", description=cmd("journal export"))
+    @app_commands.describe(format=opt("journal export", "format"))
     async def export(self, interaction: discord.Interaction, format: Literal["md", "json"] = "md") -> None:
         await defer(interaction)
         svc = services(self.bot)
@@ -163,14 +163,14 @@ class JournalCog(commands.Cog):
         await reply(interaction, "journal_export", count=count, fmt=format,
                     file=discord.File(io.BytesIO(body.encode("utf-8")), filename=name))
 
-    @journal.command(name="stats", description="Your own reflections over the weeks, as a chart (only you see it)")
+    @journal.command(name="stats", description=cmd("journal stats"))
     async def stats(self, interaction: discord.Interaction) -> None:
         from bot.discord_app.cogs.digest import send_personal_stats
 
         await guarded(interaction, "journal stats", lambda inter: send_personal_stats(self.bot, inter))
 
-    @journal.command(name="delete", description="Delete one entry, or all of your data")
-    @app_commands.describe(id="The entry id from /journal list, or the word all")
+    @journal.command(name="delete", description=cmd("journal delete"))
+    @app_commands.describe(id=opt("journal delete", "id"))
     async def delete(self, interaction: discord.Interaction, id: str) -> None:
         owner = owner_of(self.bot, interaction.user)
         target = id.strip()

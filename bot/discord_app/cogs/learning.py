@@ -11,6 +11,7 @@ from discord.ext import commands
 
 from bot.core.flow import Passage
 from bot.discord_app.common import reply, services
+from bot.discord_app.texts import cmd, opt
 
 MAX_CHOICES = 25
 
@@ -46,8 +47,8 @@ class LearningCog(commands.Cog):
         return [app_commands.Choice(name=n[:100], value=v) for n, v in (starts + contains)[:MAX_CHOICES]]
 
     # ------------------------------------------------------------------ /learn
-    @app_commands.command(name="learn", description="Passages of the source on a topic, with citations")
-    @app_commands.describe(topic="Start typing: chaos, rigidity, cultural humility, attunement...")
+    @app_commands.command(name="learn", description=cmd("learn"))
+    @app_commands.describe(topic=opt("learn", "topic"))
     async def learn(self, interaction: discord.Interaction, topic: str) -> None:
         rule = self._find_topic(topic)
         if rule is None:
@@ -70,8 +71,8 @@ class LearningCog(commands.Cog):
         return self._choices([(t.label, t.id) for t in self._topics()], current)
 
     # ------------------------------------------------------------------ /term
-    @app_commands.command(name="term", description="A key term of the source, defined, with its citation")
-    @app_commands.describe(name="Start typing: integration, mindsight, window of tolerance...")
+    @app_commands.command(name="term", description=cmd("term"))
+    @app_commands.describe(name=opt("term", "name"))
     async def term(self, interaction: discord.Interaction, name: str) -> None:
         term = self._find_term(name)
         if term is None:
@@ -86,7 +87,7 @@ class LearningCog(commands.Cog):
         return self._choices([(t.term, t.id) for t in self.pack.terms], current)
 
     # ------------------------------------------------------------------ /sources
-    @app_commands.command(name="sources", description="The reference list behind the [1]..[6] citations")
+    @app_commands.command(name="sources", description=cmd("sources"))
     async def sources(self, interaction: discord.Interaction) -> None:
         await reply(interaction, "sources", references=list(self.pack.references), pack_name=self.pack.short_name)
 

@@ -11,20 +11,20 @@ from bot.core.templates import TemplateRejected, check_template
 from bot.discord_app.checks import require_supervisor
 from bot.discord_app.common import services
 from bot.discord_app.supervision import ReflectOnThis, ShareButton, after_entry_saved, gp, post_prompt, resolve_prompt, say
+from bot.discord_app.texts import cmd, opt
 from bot.store import supervision as sup
 
 
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_guild=True)
-class PromptsCog(commands.GroupCog, group_name="prompt", group_description="Reflective prompts for your group"):
+class PromptsCog(commands.GroupCog, group_name="prompt", group_description=cmd("prompt")):
     def __init__(self, bot: commands.Bot):
         self.bot = bot
         super().__init__()
 
-    @app_commands.command(name="post", description="Post a prompt with a Reflect on this button")
-    @app_commands.describe(prompt="A built-in prompt or one of this server's saved templates",
-                           text="Or write the prompt here (template variables allowed)",
-                           channel="Where to post it (default: here)")
+    @app_commands.command(name="post", description=cmd("prompt post"))
+    @app_commands.describe(prompt=opt("prompt post", "prompt"), text=opt("prompt post", "text"),
+                           channel=opt("prompt post", "channel"))
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
     async def post(self, interaction: discord.Interaction, prompt: str | None = None, text: str | None = None,
@@ -66,8 +66,8 @@ class PromptsCog(commands.GroupCog, group_name="prompt", group_description="Refl
         cur = (current or "").lower()
         return [app_commands.Choice(name=n, value=n) for n in names if cur in n][:25]
 
-    @app_commands.command(name="save", description="Save a prompt template for this server")
-    @app_commands.describe(template="Short name (letters, digits, - and _)", text="The template text")
+    @app_commands.command(name="save", description=cmd("prompt save"))
+    @app_commands.describe(template=opt("prompt save", "template"), text=opt("prompt save", "text"))
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
     async def save(self, interaction: discord.Interaction, template: str, text: str) -> None:
@@ -87,7 +87,7 @@ class PromptsCog(commands.GroupCog, group_name="prompt", group_description="Refl
         await sup.save_template(svc.store, gp(self.bot, interaction.guild), key, text)
         await say(interaction, "template_saved", label=key)
 
-    @app_commands.command(name="list", description="Built-in prompts and this server's templates")
+    @app_commands.command(name="list", description=cmd("prompt list"))
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
     async def list_(self, interaction: discord.Interaction) -> None:
@@ -98,7 +98,7 @@ class PromptsCog(commands.GroupCog, group_name="prompt", group_description="Refl
         saved = await sup.list_templates(svc.store, gp(self.bot, interaction.guild))
         await say(interaction, "prompt_list", builtins=list(builtin_prompts(svc.pack.id).values()), saved=saved)
 
-    @app_commands.command(name="delete", description="Delete one of this server's templates")
+    @app_commands.command(name="delete", description=cmd("prompt delete"))
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
     async def delete(self, interaction: discord.Interaction, template: str) -> None:

@@ -24,6 +24,7 @@ from bot.core.split import EMBED_DESCRIPTION, split_text
 from bot.discord_app.common import (
     MODAL_TEXT_MAX, defer, guarded, guild_place, owner_of, place_of, reply, send_parts, services, text,
 )
+from bot.discord_app.texts import cmd, opt
 
 log = logging.getLogger(__name__)
 
@@ -239,10 +240,8 @@ class ReflectCog(commands.Cog):
         return await self.service.handle(owner, sid, Event("resume"), resources)
 
     # ------------------------------------------------------------------ the command
-    @app_commands.command(name="reflect", description="Start (or carry on) a private guided reflection on a case")
-    @app_commands.describe(case="A case pseudonym such as initials (never a name)",
-                           where="A private thread in the reflection channel, or our direct messages",
-                           new="Start a new reflection even if one is in progress")
+    @app_commands.command(name="reflect", description=cmd("reflect"))
+    @app_commands.describe(case=opt("reflect", "case"), where=opt("reflect", "where"), new=opt("reflect", "new"))
     async def reflect(self, interaction: discord.Interaction, case: app_commands.Range[str, 1, 40] | None = None,
                       where: Literal["thread", "dm"] | None = None, new: bool = False) -> None:
         await defer(interaction)

@@ -27,13 +27,21 @@ from bot.discord_app.common import guild_place, services
 from bot.discord_app.supervision import (
     channel_pseudonym, find_channel, gp, guild_tz, post_prompt, resolve_prompt, label, say, up, words,
 )
+from bot.discord_app.texts import choices, cmd, opt
 from bot.store import supervision as sup
 
 log = logging.getLogger("bot.discord_app.schedules")
 
 TICK_SECONDS = 60
 DIGEST_AT = time(8, 0)  # the weekly digest of last week goes out on Monday 08:00, group time
-WEEKDAY_CHOICES = [app_commands.Choice(name=d.capitalize(), value=i) for i, d in enumerate(WEEKDAYS)]
+
+
+def weekday_choices(path: str) -> list[app_commands.Choice[int]]:
+    """The weekday option's choices: labels from commands.yaml, values the index into WEEKDAYS."""
+    names = choices(path, "weekday")
+    if len(names) != len(WEEKDAYS):
+        raise ValueError(f"commands.yaml: {path!r} needs {len(WEEKDAYS)} weekday labels, has {len(names)}")
+    return [app_commands.Choice(name=n, value=i) for i, n in enumerate(names)]
 
 
 @dataclass
@@ -47,9 +55,9 @@ class RunReport:
 
 
 class SchedulesCog(commands.Cog):
-    schedule = app_commands.Group(name="schedule", description="Weekly group prompts", guild_only=True,
+    schedule = app_commands.Group(name="schedule", description=cmd("schedule"), guild_only=True,
                                   default_permissions=discord.Permissions(manage_guild=True))
-    remind = app_commands.Group(name="remind", description="Your own weekly reminder to reflect", guild_only=True)
+    remind = app_commands.Group(name="remind", description=cmd("remind"), guild_only=True)
 
     def __init__(self, bot: commands.Bot):
         self.bot = bot
@@ -162,11 +170,11 @@ class SchedulesCog(commands.Cog):
                 log.info("a reminder DM could not be delivered (DMs closed?)")
 
     # ------------------------------------------------------------------ /schedule
-    @schedule.command(name="add", description="Post a prompt every week and open a discussion thread")
-    @app_commands.describe(weekday="Day of the week", time="Local time, like 09:00",
-                           timezone="Time zone, like America/New_York (default: the server's)",
-                           post_in="The channel to post in", prompt="A built-in prompt or a saved template")
-    @app_commands.choices(weekday=WEEKDAY_CHOICES)
+    @schedule.command(name="add", description=cmd("schedule add"))
+    @app_commands.describe(weekday=opt("schedule add", "weekday"), time=opt("schedule add", "time"),
+                           timezone=opt("schedule add", "timezone"), post_in=opt("schedule add", "post_in"),
+                           prompt=opt("schedule add", "prompt"))
+    @app_commands.choices(weekday=weekday_choices("schedule add"))
     async def add(self, interaction: discord.Interaction, weekday: app_commands.Choice[int], time: str,
                   post_in: discord.TextChannel, prompt: str, timezone: str | None = None) -> None:
         if not await require_supervisor(interaction):
@@ -197,7 +205,7 @@ class SchedulesCog(commands.Cog):
         await say(interaction, "schedule_added", id=s.id, day=weekday.name, at=at.strftime("%H:%M"), tz=tz,
                   channel=channel.name, prompt=s.prompt, next=int(nxt.timestamp()))
 
-    @schedule.command(name="list", description="This server's weekly prompts")
+    @schedule.command(name="list", description=cmd("schedule list"))
     async def list_(self, interaction: discord.Interaction) -> None:
         if not await require_supervisor(interaction):
             return
@@ -209,8 +217,8 @@ class SchedulesCog(commands.Cog):
                          "tz": s.tz, "channel": ch.name if ch else None, "prompt": s.prompt})
         await say(interaction, "schedule_list", schedules=rows)
 
-    @schedule.command(name="remove", description="Stop a weekly prompt")
-    @app_commands.describe(schedule_id="The id shown by /schedule list")
+    @schedule.command(name="remove", description=cmd("schedule remove"))
+    @app_commands.describe(schedule_id=opt("schedule remove", "schedule_id"))
     async def remove(self, interaction: discord.Interaction, schedule_id: str) -> None:
         if not await require_supervisor(interaction):
             return
@@ -219,10 +227,10 @@ class SchedulesCog(commands.Cog):
         await say(interaction, "schedule_removed" if done else "schedule_unknown", id=schedule_id)
 
     # ------------------------------------------------------------------ /remind
-    @remind.command(name="set", description="A gentle DM if you haven't reflected by then")
-    @app_commands.describe(weekday="Day of the week", time="Local time, like 17:00",
-                           timezone="Your time zone, like Europe/London (default: the server's)")
-    @app_commands.choices(weekday=WEEKDAY_CHOICES)
+    @remind.command(name="set", description=cmd("remind set"))
+    @app_commands.describe(weekday=opt("remind set", "weekday"), time=opt("remind set", "time"),
+                           timezone=opt("remind set", "timezone"))
+    @app_commands.choices(weekday=weekday_choices("remind set"))
     async def remind_set(self, interaction: discord.Interaction, weekday: app_commands.Choice[int], time: str,
                          timezone: str | None = None) -> None:
         assert interaction.guild is not None
@@ -238,8 +246,8 @@ class SchedulesCog(commands.Cog):
                                interaction.user.id, weekday.value, at, tz)
         await say(interaction, "remind_set", day=weekday.name, at=at.strftime("%H:%M"), tz=tz)
 
-    @remind.command(name="snooze", description="Pause your reminder for a few weeks")
-    @app_commands.describe(weeks="How many weeks (1 to 12)")
+    @remind.command(name="snooze", description=cmd("remind snooze"))
+    @app_commands.describe(weeks=opt("remind snooze", "weeks"))
     async def remind_snooze(self, interaction: discord.Interaction, weeks: app_commands.Range[int, 1, 12]) -> None:
         assert interaction.guild is not None
         svc = services(self.bot)
@@ -253,7 +261,7 @@ class SchedulesCog(commands.Cog):
         await sup.snooze_reminder(svc.store, g, me, until)
         await say(interaction, "remind_snoozed", until=until.isoformat())
 
-    @remind.command(name="off", description="Stop your reminder")
+    @remind.command(name="off", description=cmd("remind off"))
     async def remind_off(self, interaction: discord.Interaction) -> None:
         assert interaction.guild is not None
         done = await sup.remove_reminder(services(self.bot).store, gp(self.bot, interaction.guild),

@@ -14,6 +14,7 @@ from discord.ext import commands
 
 from bot.core.schedule import is_known_zone
 from bot.discord_app.common import NotAllowed, defer, guild_place, reply, services
+from bot.discord_app.texts import cmd, opt
 from bot.store.guild_settings import set_guild_settings
 
 _SPLIT = re.compile(r"\s*(?:\n|;|\|)\s*")
@@ -24,14 +25,13 @@ class SetupCog(commands.Cog):
     def __init__(self, bot: commands.Bot):
         self.bot = bot
 
-    @app_commands.command(name="setup", description="Set this server's reflection channel, supervisor role, "
-                                                    "time zone and crisis resources")
+    @app_commands.command(name="setup", description=cmd("setup"))
     @app_commands.describe(
-        reflection_channel="Where private reflection threads are opened and the bot answers mentions",
-        supervisor_role="The role of supervisors",
-        timezone="Time zone for schedules, like Europe/London",
-        crisis_resources="Crisis lines shown with safeguarding messages; separate lines with ;",
-        supervisors_channel="Where the weekly anonymised digest is posted for supervisors",
+        reflection_channel=opt("setup", "reflection_channel"),
+        supervisor_role=opt("setup", "supervisor_role"),
+        timezone=opt("setup", "timezone"),
+        crisis_resources=opt("setup", "crisis_resources"),
+        supervisors_channel=opt("setup", "supervisors_channel"),
     )
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)

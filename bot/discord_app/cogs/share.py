@@ -14,6 +14,7 @@ from discord.ext import commands
 from bot.core.schedule import week_key
 from bot.discord_app.common import guarded, services
 from bot.discord_app.supervision import current_group_thread, gp, guild_tz, label, say, up, words
+from bot.discord_app.texts import cmd
 from bot.store import supervision as sup
 
 EXCERPT_MAX = 1000
@@ -150,17 +151,16 @@ async def withdraw_shares(bot: commands.Bot, author: str, shares: list | None = 
 
 
 class ShareCog(commands.Cog):
-    share = app_commands.Group(name="share", description="Share an anonymised excerpt with your group, or withdraw it",
-                               guild_only=True)
+    share = app_commands.Group(name="share", description=cmd("share"), guild_only=True)
 
     def __init__(self, bot: commands.Bot):
         self.bot = bot
 
-    @share.command(name="last", description="Share one answer of your newest reflection, without your name")
+    @share.command(name="last", description=cmd("share last"))
     async def last(self, interaction: discord.Interaction) -> None:
         await offer_share(interaction, None)
 
-    @share.command(name="withdraw", description="Take back what you shared (the post is deleted)")
+    @share.command(name="withdraw", description=cmd("share withdraw"))
     async def withdraw(self, interaction: discord.Interaction) -> None:
         assert interaction.guild is not None
         mine = await sup.shares_of(services(self.bot).store, gp(self.bot, interaction.guild), up(self.bot, interaction.user))
