@@ -24,7 +24,7 @@ DISCORD_APP = ROOT / "bot" / "discord_app"
 
 # Options that have never had a description: Discord shows its placeholder. Give one a text in
 # commands.yaml (and an opt() in the cog) and remove it from here.
-UNDESCRIBED = {("prompt delete", "template")}
+UNDESCRIBED: set[tuple[str, str]] = set()
 PLACEHOLDER = "…"  # what discord.py sends for an option without a description
 
 

@@ -99,6 +99,7 @@ class PromptsCog(commands.GroupCog, group_name="prompt", group_description=cmd("
         await say(interaction, "prompt_list", builtins=list(builtin_prompts(svc.pack.id).values()), saved=saved)
 
     @app_commands.command(name="delete", description=cmd("prompt delete"))
+    @app_commands.describe(template=opt("prompt delete", "template"))
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
     async def delete(self, interaction: discord.Interaction, template: str) -> None:
