@@ -301,3 +301,19 @@ def test_result_is_frozen() -> None:
     r = scrub("Sarah")
     with pytest.raises(Exception):
         r.text = "x"  # type: ignore[misc]
+
+
+def test_sentence_ends_and_line_breaks_survive_around_identifiers():
+    """Two names either side of a full stop or a line break are two redactions, and the full stop
+    after a date at the end of a sentence is kept: the entry still reads as the person wrote it."""
+    out = scrub("After her divorce from Mark. Sam told me.\nAdmitted on 12 March. I spoke to Mary\nJones later.")
+    assert out.text == ("After her divorce from [NAME-1]. [NAME-2] told me.\n"
+                        "Admitted on [DATE-1]. I spoke to [NAME-3]\n[NAME-4] later.")
+    assert scrub("Seen 3 Mar. 1987 by J. Smith.").text == "Seen [DATE-1] by [NAME-1]."
+
+
+def test_more_street_and_institution_words():
+    out = scrub("She lives off Sunset Blvd near Russell Square and was seen at Rochdale Infirmary.").text
+    assert "Sunset" not in out and "Russell" not in out and "Rochdale" not in out
+    kept = "Keep close to her. The Family Court hearing is next week; No Way did she want that."
+    assert scrub(kept).text == kept

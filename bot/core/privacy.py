@@ -385,7 +385,8 @@ _STATES = ("AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI
 _SUFFIX = (r"(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Dr|Boulevard|Blvd|Court|Ct|Place|Pl|Terrace|Ter|Way"
            r"|Close|Crescent|Cres|Square|Sq|Highway|Hwy|Parkway|Pkwy|Circle|Cir|Gardens|Grove|Row|Mews|Hill|Walk"
            r"|Park|Trail|Green)")
-_STREET_WORDS = "Street|Road|Avenue|Lane|Drive|Boulevard|Terrace|Crescent|Grove|Gardens|Mews"
+_STREET_WORDS = ("Street|Road|Avenue|Lane|Drive|Boulevard|Terrace|Crescent|Grove|Gardens|Mews|Blvd|Ave|Rd|Parkway|Highway"
+                 "|Square")
 # octet of an IPv4 address after its first digit has been consumed
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _OCTET_REST = r"(?:(?<=2)5[0-5]|(?<=2)[0-4]\d|(?<=1)\d\d|(?<=[1-9])\d|)"
@@ -415,7 +416,8 @@ def _build_rules(tlds: list[str]) -> list[_Rule]:
         _Rule("IP", c(r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.\d{1,3}){0,3}(?![\w:])"), 2,
               check=_v_ip6, anchor="colons"),
         # dates
-        _Rule("DATE", c(rf"\d(?<!\w\d){_DAY_REST}(?:\s+of)?\s+{_MON}\b\.?(?:,?\s+(?:\d{{4}}|'?\d{{2}})\b)?"), 4, anchor=D),
+        # "12 March." at a sentence end keeps its full stop; "3 Mar. 1987" takes the abbreviation's
+        _Rule("DATE", c(rf"\d(?<!\w\d){_DAY_REST}(?:\s+of)?\s+{_MON}\b(?:\.?,?\s+(?:\d{{4}}|'?\d{{2}})\b)?"), 4, anchor=D),
         _Rule("DATE", c(rf"{_MON_START}\b\.?\s+{_DAY}\b(?:,?\s+\d{{4}}\b)?"), 4, anchor=N),
         _Rule("DATE", c(rf"{_MON_START}\b\.?,?\s+(?:of\s+)?(?:\d{{4}}|'\d{{2}})\b"), 4, anchor=N),
         _Rule("DATE", c(r"\d(?<![\w./-]\d)\d{3}[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12]\d|3[01])(?![\w/-]|\.\d)"), 4, anchor=D),
@@ -702,7 +704,7 @@ _TOKEN_SPLIT_ASCII = re.compile(r"([A-Za-z]+(?:'(?!(?:[sStTdDmM]|[rR][eE]|[vV][e
 _CUE_GAP = re.compile(r"[\s,:]{1,3}")
 _ADJ_GAP = re.compile(r"\.?\s{1,3}")
 _PHRASE_GAP = re.compile(r"[\s.,]*")
-_CHAIN_GAP = re.compile(r"\s{1,2}|-|\.\s?")
+_CHAIN_GAP = re.compile(r"[ \t\u00a0]{1,2}|-|\.[ \t\u00a0]?")  # never across a line break
 _BACK_GAP = re.compile(r"\s{1,2}|-")
 _SP_GAP = re.compile(r"\s{1,2}")
 _NEXT_GAP = re.compile(r"\s{1,3}")
@@ -716,6 +718,12 @@ def _ones(flags: bytearray) -> list[int]:
         out.append(i)
         i = flags.find(1, i + 1)
     return out
+
+
+def _joins(gap: str, left: str) -> bool:
+    """Two name tokens are one name across this gap: a space or hyphen, or a full stop only after an
+    initial ("J. Smith"), never a sentence end ("…from Mark. Sam told me") or a line break."""
+    return _CHAIN_GAP.fullmatch(gap) is not None and ("." not in gap or len(left) == 1)
 
 
 def _names(text: str, d: _Data, taken: list[tuple[int, int, str, str]]) -> list[tuple[int, int, tuple[str, ...]]]:
@@ -887,7 +895,7 @@ def _names(text: str, d: _Data, taken: list[tuple[int, int, str, str]]) -> list[
             g = parts[2 * j]
             w = words[j]
             lw = lwords[j]
-            ok_gap = _CHAIN_GAP.fullmatch(g) is not None and (g != "." or len(words[idx]) == 1)
+            ok_gap = _joins(g, words[idx])
             if ok_gap and lw not in vocab and lw not in source:
                 if w[0].isupper() and (lw in names or lw not in english or len(w) == 1):
                     is_name[j] = 1
@@ -935,7 +943,7 @@ def _names(text: str, d: _Data, taken: list[tuple[int, int, str, str]]) -> list[
     while pos < len(name_idx):
         k = name_idx[pos]
         j = k
-        while pos + 1 < len(name_idx) and name_idx[pos + 1] == j + 1 and _CHAIN_GAP.fullmatch(parts[2 * j + 2]):
+        while pos + 1 < len(name_idx) and name_idx[pos + 1] == j + 1 and _joins(parts[2 * j + 2], words[j]):
             j += 1
             pos += 1
         pos += 1
