@@ -317,3 +317,9 @@ def test_more_street_and_institution_words():
     assert "Sunset" not in out and "Russell" not in out and "Rochdale" not in out
     kept = "Keep close to her. The Family Court hearing is next week; No Way did she want that."
     assert scrub(kept).text == kept
+
+
+def test_badge_employee_and_student_numbers():
+    out = scrub("Her husband, a police officer, has badge number 4471; her employee ID is 55-A31 and student no. 20391.").text
+    assert "4471" not in out and "55-A31" not in out and "20391" not in out
+    assert scrub("The staff were kind and a student said hello.").text == "The staff were kind and a student said hello."

@@ -462,7 +462,7 @@ def _build_rules(tlds: list[str]) -> list[_Rule]:
         _Rule("ID", c(_kw(("mrn", r"medical\s+record", "record", "patient", "chart", "case", "account", "acct", "policy", "member",
                            "insurance", "hospital", "nhs", "ni", r"national\s+insurance", "licen[cs]e", "passport", "plate",
                            "registration", "reg", "vin", "serial", "device", "ssn", r"social\s+security", r"health\s+plan",
-                           "beneficiary", "certificate", "client", "id"), ci=True)
+                           "beneficiary", "certificate", "client", "badge", "employee", "staff", "student", "id"), ci=True)
                       + r"(?i:\b\.?(?:\s*(?:number|num|no\.?|#|id|code))?\s*(?:is|was|=|:|#|no\.?)?\s*)"
                         r"(?P<v>(?i:[A-Z0-9][A-Z0-9-]{2,24}))(?![\w-])"), 3, group="v", check=_v_keyword_id, anchor=N),
         _Rule("ID", c(r"[A-Z](?<!\w[A-Z])[A-Z]\d{2}\s?[A-Z]{3}\b"), 6, anchor=N),  # UK vehicle registration
