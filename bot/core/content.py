@@ -337,38 +337,25 @@ def load_pack(root: Path) -> Pack:
         if roles.count(role) > 1:
             r.fail("sections.yaml", "sections", f"more than one section with role '{role}'")
 
-    smart = []
-    for i, row in enumerate(r.items("smart.yaml", data["smart.yaml"], "smart_objectives")):
-        entry = f"smart_objectives[{i}]"
-        rid = row.get("id", "") if isinstance(row, dict) else ""
-        if not rid:
-            r.fail("smart.yaml", entry, "missing field 'id'")
-        else:
-            entry += f" ({rid})"
-        unique("smart.yaml", entry, f"smart.{rid}" if rid else "")
-        smart.append(SmartObjective(rid, *(r.text("smart.yaml", entry, row, k) for k in ("goal", "objective", "mechanism")), r.marker("smart.yaml", entry, row, valid)))
+    def rows(filename: str, key: str, prefix: str, fields: tuple[str, ...]) -> list[tuple[str, list[str], str]]:
+        """A list of rows that each have an id, some text fields and a source marker."""
+        out = []
+        for i, row in enumerate(r.items(filename, data[filename], key)):
+            entry = f"{key}[{i}]"
+            rid = row.get("id", "") if isinstance(row, dict) else ""
+            if not rid:
+                r.fail(filename, entry, "missing field 'id'")
+            else:
+                entry += f" ({rid})"
+            unique(filename, entry, f"{prefix}.{rid}" if rid else "")
+            out.append((rid, [r.text(filename, entry, row, k) for k in fields], r.marker(filename, entry, row, valid)))
+        return out
 
-    terms = []
-    for i, t in enumerate(r.items("terms.yaml", data["terms.yaml"], "key_terms")):
-        entry = f"key_terms[{i}]"
-        tid = t.get("id", "") if isinstance(t, dict) else ""
-        if not tid:
-            r.fail("terms.yaml", entry, "missing field 'id'")
-        else:
-            entry += f" ({tid})"
-        unique("terms.yaml", entry, f"term.{tid}" if tid else "")
-        terms.append(KeyTerm(tid, r.text("terms.yaml", entry, t, "term"), r.text("terms.yaml", entry, t, "definition"), r.marker("terms.yaml", entry, t, valid)))
-
-    questions = []
-    for i, q in enumerate(r.items("questions.yaml", data["questions.yaml"], "questions")):
-        entry = f"questions[{i}]"
-        qid = q.get("id", "") if isinstance(q, dict) else ""
-        if not qid:
-            r.fail("questions.yaml", entry, "missing field 'id'")
-        else:
-            entry += f" ({qid})"
-        unique("questions.yaml", entry, f"question.{qid}" if qid else "")
-        questions.append(Question(qid, r.text("questions.yaml", entry, q, "theme"), r.text("questions.yaml", entry, q, "text"), r.marker("questions.yaml", entry, q, valid)))
+    smart = [SmartObjective(rid, *texts, src) for rid, texts, src in
+             rows("smart.yaml", "smart_objectives", "smart", ("goal", "objective", "mechanism"))]
+    terms = [KeyTerm(rid, *texts, src) for rid, texts, src in rows("terms.yaml", "key_terms", "term", ("term", "definition"))]
+    questions = [Question(rid, *texts, src) for rid, texts, src in
+                 rows("questions.yaml", "questions", "question", ("theme", "text"))]
     if data["questions.yaml"] is not None and not questions:
         r.fail("questions.yaml", "questions", "a pack needs at least one reflective question")
 
