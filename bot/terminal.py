@@ -122,13 +122,13 @@ class Terminal:
         return new
 
 
-def crisis_resources() -> tuple[str, ...]:
+def _defaults():
     try:
         from bot.config import load_config
 
-        return load_config().defaults.crisis_resources
+        return load_config().defaults
     except Exception:  # a broken config must not stop a reflection; `config check` reports it
-        return ()
+        return None
 
 
 async def run_terminal(db_path: Path | None, case: str | None = None, yes: bool = False, new: bool = False,
@@ -141,6 +141,9 @@ async def run_terminal(db_path: Path | None, case: str | None = None, yes: bool 
         interactive = inp.isatty()
     data_dir = Path(os.environ["BOT_DATA_DIR"]) if os.environ.get("BOT_DATA_DIR") else None
     async with open_store(db_path, data_dir) as store:
-        service = ReflectionService(store, crisis_resources=crisis_resources())
+        defaults = _defaults()
+        if defaults and defaults.retention_days > 0:  # the configured retention, as the bot applies it
+            await store.purge_older_than(defaults.retention_days, store.clock())
+        service = ReflectionService(store, crisis_resources=defaults.crisis_resources if defaults else ())
         term = Terminal(service, terminal_owner(store), inp, out, interactive)
         return await term.run(case, yes, new)

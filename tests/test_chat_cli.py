@@ -84,3 +84,18 @@ def test_pause_ends_the_run_and_the_next_run_resumes(tmp_path):
     second = chat(tmp_path, ["/finish", "/discard"])
     assert "Welcome back" in second.stdout and "Question 2 of 6" in second.stdout
     assert "Rigid routines" in second.stdout  # the earlier answer is in the preview, kept across runs
+
+
+def test_chat_applies_the_configured_retention(tmp_path):
+    """With defaults.retention_days set in config.yaml, entries older than that are gone when chat starts."""
+    import sqlite3
+
+    saved = chat(tmp_path, ["Rigid and stuck.", "/finish", "/save"], "--case", "E.F.", "--yes")
+    assert "Saved to your journal" in saved.stdout
+    db = tmp_path / "bot.sqlite3"
+    with sqlite3.connect(db) as conn:  # age the entry by 30 days
+        conn.execute("UPDATE entries SET created_at = '2000-01-01T00:00:00.000000Z'")
+    (tmp_path / "config.yaml").write_text("defaults:\n  retention_days: 10\n", encoding="utf-8")
+    chat(tmp_path, ["/pause"], "--case", "G.H.", "--yes")
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM entries").fetchone()[0] == 0

@@ -12,7 +12,7 @@ import json
 import secrets
 import sqlite3
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 
 from bot.core.keys import DecryptError, row_aad
@@ -162,6 +162,27 @@ async def is_group_thread(store: SQLiteStore, thread: str) -> bool:
 
 
 # --------------------------------------------------------------------------- digest facts
+
+async def purge_guild_older_than(store: SQLiteStore, guild: str, days: int, now: datetime) -> int:
+    """A server's own retention: its reflections (the entries its digest facts point to, with their
+    edit history) and those facts, older than `days`. Returns the entries removed. Entries written
+    elsewhere (DMs, the terminal) follow the default retention only."""
+    if days <= 0:
+        return 0
+    cutoff = ts(now - timedelta(days=days))
+
+    def op(c: sqlite3.Connection) -> int:
+        old = "SELECT entry_id FROM entry_facts WHERE guild = ? AND created_at < ?"
+        c.execute(f"DELETE FROM entry_history WHERE entry_id IN ({old})", (guild, cutoff))
+        n = c.execute(f"DELETE FROM entries WHERE id IN ({old})", (guild, cutoff)).rowcount
+        c.execute("DELETE FROM entry_facts WHERE guild = ? AND created_at < ?", (guild, cutoff))
+        return n
+
+    n = await store._write(op)
+    if n:
+        await store.checkpoint()
+    return n
+
 
 async def record_facts(store: SQLiteStore, *, entry_id: str, guild: str, week: str, author: str,
                        topics: list[str], answered: list[str], skipped: list[str]) -> None:

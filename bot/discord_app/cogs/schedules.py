@@ -33,6 +33,7 @@ from bot.store import supervision as sup
 log = logging.getLogger("bot.discord_app.schedules")
 
 TICK_SECONDS = 60
+RETENTION_EVERY = timedelta(hours=1)
 DIGEST_AT = time(8, 0)  # the weekly digest of last week goes out on Monday 08:00, group time
 
 
@@ -52,6 +53,7 @@ class RunReport:
     skipped_claimed: list[str] = field(default_factory=list)  # claimed by another runner
     digests: list[str] = field(default_factory=list)  # week keys posted
     reminded: int = 0
+    purged: int = 0  # journal entries removed by retention
 
 
 class SchedulesCog(commands.Cog):
@@ -63,6 +65,7 @@ class SchedulesCog(commands.Cog):
         self.bot = bot
         self._task: asyncio.Task | None = None
         self._lock = asyncio.Lock()
+        self._retained_at: datetime | None = None  # when retention last ran
 
     async def cog_load(self) -> None:
         if services(self.bot).extra.get("supervision_loop", True):
@@ -94,7 +97,22 @@ class SchedulesCog(commands.Cog):
             for g in guilds.values():
                 await self._weekly_digest(g, now, report)
                 await self._reminders(g, now, report)
+            await self._retention(guilds.values(), now, report)
         return report
+
+    async def _retention(self, guilds, now: datetime, report: RunReport) -> None:
+        """Retention, at most once an hour: entries older than the default `retention_days`, and a
+        server's own reflections older than its `retention_days` (the shorter one wins)."""
+        if self._retained_at is not None and now - self._retained_at < RETENTION_EVERY:
+            return
+        self._retained_at = now
+        svc = services(self.bot)
+        if svc.config.defaults.retention_days > 0:
+            report.purged += await svc.store.purge_older_than(svc.config.defaults.retention_days, now)
+        for g in guilds:
+            days = svc.config.guild(g.id).retention_days
+            if days > 0:
+                report.purged += await sup.purge_guild_older_than(svc.store, gp(self.bot, g), days, now)
 
     async def _run_schedule(self, guild: discord.Guild, s: sup.Schedule, now: datetime, report: RunReport) -> None:
         store = services(self.bot).store
