@@ -119,6 +119,28 @@ def _confirm(args: argparse.Namespace, stdin_used: bool = False, **ctx) -> bool 
     return answer.strip().lower() in ("y", "yes")
 
 
+def _confirmed(args: argparse.Namespace, stdin_used: bool = False, **ctx) -> bool:
+    """Whether to go ahead (see _confirm); when not, says why: no terminal to ask on, or cancelled."""
+    ok = _confirm(args, stdin_used=stdin_used, **ctx)
+    if ok is None:
+        _say("journal/need_yes.j2", file=sys.stderr)
+        return False
+    if not ok:
+        _say("journal/cancelled.j2")
+        return False
+    return True
+
+
+def _not_found(entry_id: str) -> int:
+    _say("journal/not_found.j2", file=sys.stderr, entry_id=entry_id)
+    return 1
+
+
+def _edit_error(problem: str, entry_id: str) -> int:
+    _say("journal/edit_errors.j2", file=sys.stderr, problem=problem, entry_id=entry_id)
+    return 1
+
+
 def _owner(store) -> str:
     return store.keyring.pseudonym("terminal", getpass.getuser())
 
@@ -140,6 +162,12 @@ def _run(args: argparse.Namespace, body) -> int:
         return 2
 
 
+async def _filtered_entries(store, owner: str, args: argparse.Namespace) -> list:
+    """The owner's entries, narrowed by --since, --until and --case."""
+    since, until = _parse_date(args.since, False), _parse_date(args.until, True)
+    return await journal.list_entries(store, owner, since=since, until=until, case=args.case)
+
+
 def _listing(e) -> dict:
     rec = journal.entry_record(e)
     first = " ".join(e.text.split())
@@ -151,8 +179,7 @@ def _listing(e) -> dict:
 
 def run_list(args: argparse.Namespace) -> int:
     async def body(store, owner):
-        since, until = _parse_date(args.since, False), _parse_date(args.until, True)
-        entries = await journal.list_entries(store, owner, since=since, until=until, case=args.case)
+        entries = await _filtered_entries(store, owner, args)
         _say("journal/list.j2", entries=[_listing(e) for e in entries],
              filtered=bool(args.since or args.until or args.case))
         return 0
@@ -163,8 +190,7 @@ def run_show(args: argparse.Namespace) -> int:
     async def body(store, owner):
         entry = await journal.show(store, owner, args.entry_id)
         if entry is None:
-            _say("journal/not_found.j2", file=sys.stderr, entry_id=args.entry_id)
-            return 1
+            return _not_found(args.entry_id)
         _say("journal/show.j2", e=journal.entry_record(entry))
         return 0
     return _run(args, body)
@@ -205,42 +231,31 @@ def run_edit(args: argparse.Namespace) -> int:
     async def body(store, owner):
         entry = await journal.show(store, owner, args.entry_id)
         if entry is None:
-            _say("journal/not_found.j2", file=sys.stderr, entry_id=args.entry_id)
-            return 1
+            return _not_found(args.entry_id)
         if entry.unreadable:
-            _say("journal/edit_errors.j2", file=sys.stderr, problem="unreadable", entry_id=args.entry_id)
-            return 1
+            return _edit_error("unreadable", args.entry_id)
         scrub = _scrubber()
         if scrub is None:
-            _say("journal/edit_errors.j2", file=sys.stderr, problem="no_scrubber", entry_id=args.entry_id)
-            return 1
+            return _edit_error("no_scrubber", args.entry_id)
         raw, stdin_used = _read_new_text(entry.text)
         if raw is None:
             return 1
         result = scrub(raw.strip("\n"))
         text = result.text
         if not text.strip():
-            _say("journal/edit_errors.j2", file=sys.stderr, problem="empty", entry_id=args.entry_id)
-            return 1
+            return _edit_error("empty", args.entry_id)
         if text == entry.text:
             _say("journal/edit_errors.j2", problem="unchanged", entry_id=args.entry_id)
             return 0
         _say("journal/edit_preview.j2", text=text, redactions=len(getattr(result, "redactions", []) or []))
-        ok = _confirm(args, stdin_used=stdin_used, action="edit", entry_id=args.entry_id)
-        if ok is None:
-            _say("journal/need_yes.j2", file=sys.stderr)
-            return 1
-        if not ok:
-            _say("journal/cancelled.j2")
+        if not _confirmed(args, stdin_used=stdin_used, action="edit", entry_id=args.entry_id):
             return 1
         try:
             done = await journal.edit(store, owner, args.entry_id, text)
         except DecryptError:
-            _say("journal/edit_errors.j2", file=sys.stderr, problem="unreadable", entry_id=args.entry_id)
-            return 1
+            return _edit_error("unreadable", args.entry_id)
         if not done:
-            _say("journal/not_found.j2", file=sys.stderr, entry_id=args.entry_id)
-            return 1
+            return _not_found(args.entry_id)
         _say("journal/done.j2", action="edit", entry_id=args.entry_id)
         return 0
     return _run(args, body)
@@ -248,8 +263,7 @@ def run_edit(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     async def body(store, owner):
-        since, until = _parse_date(args.since, False), _parse_date(args.until, True)
-        entries = await journal.list_entries(store, owner, since=since, until=until, case=args.case)
+        entries = await _filtered_entries(store, owner, args)
         now = store.clock()
         out = journal.to_json(entries, now) if args.format == "json" else journal.to_markdown(entries, now)
         if args.output is None:
@@ -272,25 +286,19 @@ def run_delete(args: argparse.Namespace) -> int:
     async def body(store, owner):
         if args.all:
             count = len(await store.list_entries(owner))
-            ok = _confirm(args, action="delete_all", count=count)
+            ok = _confirmed(args, action="delete_all", count=count)
         else:
             if await store.get_entry(owner, args.entry_id) is None:
-                _say("journal/not_found.j2", file=sys.stderr, entry_id=args.entry_id)
-                return 1
-            ok = _confirm(args, action="delete", entry_id=args.entry_id)
-        if ok is None:
-            _say("journal/need_yes.j2", file=sys.stderr)
-            return 1
+                return _not_found(args.entry_id)
+            ok = _confirmed(args, action="delete", entry_id=args.entry_id)
         if not ok:
-            _say("journal/cancelled.j2")
             return 1
         if args.all:
             n = await journal.delete_all(store, owner, vacuum=args.vacuum)
             _say("journal/done.j2", action="delete_all", count=n, vacuumed=args.vacuum)
             return 0
         if not await journal.delete_one(store, owner, args.entry_id):
-            _say("journal/not_found.j2", file=sys.stderr, entry_id=args.entry_id)
-            return 1
+            return _not_found(args.entry_id)
         _say("journal/done.j2", action="delete", entry_id=args.entry_id)
         return 0
     return _run(args, body)
@@ -301,12 +309,7 @@ def run_purge(args: argparse.Namespace) -> int:
         now = store.clock()
         cutoff_count = len([e for e in await store.list_entries(owner)
                             if (now - e.created_at).total_seconds() > args.older_than * 86400])
-        ok = _confirm(args, action="purge", count=cutoff_count, days=args.older_than)
-        if ok is None:
-            _say("journal/need_yes.j2", file=sys.stderr)
-            return 1
-        if not ok:
-            _say("journal/cancelled.j2")
+        if not _confirmed(args, action="purge", count=cutoff_count, days=args.older_than):
             return 1
         n = await journal.purge_older_than(store, owner, args.older_than, now)
         _say("journal/done.j2", action="purge", count=n, days=args.older_than)
