@@ -5,14 +5,13 @@ import argparse
 import sys
 from pathlib import Path
 
+from bot.commands import add_actions
 from bot.config import ConfigError, load_config
 from bot.core.render import render
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("config", help="check a config file", description="Validate config.yaml (or --config PATH).")
-    csub = p.add_subparsers(dest="config_command", metavar="ACTION")
-    csub.required = True
+    csub = add_actions(sub, "config", help="check a config file", description="Validate config.yaml (or --config PATH).")
     check = csub.add_parser("check", help="validate the config and print a summary", description="Validate the config; exit 1 with one message per problem.")
     check.add_argument("--config", type=Path, help="the config file (default: $BOT_CONFIG or ./config.yaml)")
     check.set_defaults(func=run_check)

@@ -6,16 +6,15 @@ import json
 import sys
 from pathlib import Path
 
+from bot.commands import add_actions
 from bot.core.content import UNCITED, ContentError, load_packs
 from bot.core.render import render
 from bot.paths import CONTENT_DIR
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("content", help="check or export the knowledge base in content/",
+    csub = add_actions(sub, "content", help="check or export the knowledge base in content/",
                        description="Validate the framework packs in content/, or export every claim.")
-    csub = p.add_subparsers(dest="content_command", metavar="ACTION")
-    csub.required = True
     check = csub.add_parser("check", help="validate content/ and print a one-line summary per pack",
                             description="Validate content/; exit 1 with one message per problem.")
     check.add_argument("--content-dir", type=Path, default=CONTENT_DIR, help="folder of framework packs (default: content/)")

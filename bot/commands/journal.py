@@ -16,21 +16,16 @@ import tempfile
 from datetime import datetime, time, timezone
 from pathlib import Path
 
+from bot.commands import add_actions, add_db_option
 from bot.core import journal
 from bot.core.keys import DecryptError, KeyProblem
 from bot.core.render import render
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("journal", help="list, read, edit, export or delete your own journal entries (terminal user)",
+    jsub = add_actions(sub, "journal", help="list, read, edit, export or delete your own journal entries (terminal user)",
                        description="Your own journal, as the terminal user. Entries are stored encrypted and "
                        "de-identified; nothing here is shared with anyone.")
-    jsub = p.add_subparsers(dest="journal_command", metavar="ACTION")
-    jsub.required = True
-
-    def common(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--db", type=Path, default=None,
-                        help="database file (default: data/bot.sqlite3; the key file is looked up beside it)")
 
     def filters(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--since", help="only entries written on or after this date (YYYY-MM-DD, UTC)")
@@ -38,13 +33,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         sp.add_argument("--case", help="only entries about this case pseudonym (for example A.B.)")
 
     ls = jsub.add_parser("list", help="your entries, newest first", description="List your entries, newest first.")
-    common(ls)
+    add_db_option(ls)
     filters(ls)
     ls.set_defaults(func=run_list)
 
     show = jsub.add_parser("show", help="print one entry", description="Print one entry in full.")
     show.add_argument("entry_id", metavar="ID", help="the entry id shown by `journal list`")
-    common(show)
+    add_db_option(show)
     show.set_defaults(func=run_show)
 
     edit = jsub.add_parser("edit", help="replace an entry's text (scrubbed, previewed, confirmed)",
@@ -53,14 +48,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                            "The earlier version is kept in the entry's history.")
     edit.add_argument("entry_id", metavar="ID", help="the entry id shown by `journal list`")
     edit.add_argument("--yes", action="store_true", help="save without asking for confirmation")
-    common(edit)
+    add_db_option(edit)
     edit.set_defaults(func=run_edit)
 
     export = jsub.add_parser("export", help="everything in your journal as Markdown or JSON",
                              description="Export every entry (with earlier versions) as Markdown or JSON.")
     export.add_argument("--format", choices=journal.FORMATS, default="md", help="md (default) or json")
     export.add_argument("--output", "-o", type=Path, help="write to this file (mode 0600) instead of stdout")
-    common(export)
+    add_db_option(export)
     filters(export)
     export.set_defaults(func=run_export)
 
@@ -71,14 +66,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     delete.add_argument("--all", action="store_true", help="delete everything of yours and destroy your data key")
     delete.add_argument("--vacuum", action="store_true", help="with --all: also VACUUM the database file")
     delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    common(delete)
+    add_db_option(delete)
     delete.set_defaults(func=run_delete)
 
     purge = jsub.add_parser("purge", help="retention: delete your entries older than N days",
                             description="Delete your entries (and old sessions) written more than N days ago.")
     purge.add_argument("--older-than", type=int, required=True, metavar="DAYS", help="age limit in days")
     purge.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    common(purge)
+    add_db_option(purge)
     purge.set_defaults(func=run_purge)
 
 

@@ -4,40 +4,34 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from pathlib import Path
 
+from bot.commands import add_actions, add_db_option
 from bot.core.keys import KeyProblem
 from bot.core.render import render
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("keys", help="check the secret key against the database, or rotate it",
+    ksub = add_actions(sub, "keys", help="check the secret key against the database, or rotate it",
                        description="The secret key (env BOT_SECRET_KEY or data/secret.key) makes pseudonyms and "
                        "wraps every person's data key. These commands never print it.")
-    ksub = p.add_subparsers(dest="keys_command", metavar="ACTION")
-    ksub.required = True
-
-    def common(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--db", type=Path, default=None,
-                        help="database file (default: data/bot.sqlite3; the key file is looked up beside it)")
 
     check = ksub.add_parser("check", help="verify that the key matches the database and opens every data key",
                             description="Exit 0 when the key matches the database's key check value and every "
                             "wrapped data key opens; exit 2 with a clear message otherwise.")
-    common(check)
+    add_db_option(check)
     check.set_defaults(func=run_check)
 
     rotate = ksub.add_parser("rotate", help="re-wrap everything under a new master key",
                              description="Generate a new key (or take it from env BOT_NEW_SECRET_KEY) and re-wrap "
                              "every data key in one transaction; the key file is replaced only afterwards and the "
                              "old one is kept (0600) until `keys confirm`. Stop the bot first.")
-    common(rotate)
+    add_db_option(rotate)
     rotate.set_defaults(func=run_rotate)
 
     confirm = ksub.add_parser("confirm", help="after a rotation: check, then destroy the old key backups",
                               description="If the current key opens everything, overwrite and delete the "
                               "secret.key.old-* backups, so database copies from before the rotation become unreadable.")
-    common(confirm)
+    add_db_option(confirm)
     confirm.set_defaults(func=run_confirm)
 
 
