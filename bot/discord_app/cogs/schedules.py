@@ -187,6 +187,21 @@ class SchedulesCog(commands.Cog):
             except discord.HTTPException:
                 log.info("a reminder DM could not be delivered (DMs closed?)")
 
+    async def _time_and_zone(self, interaction: discord.Interaction, value: str,
+                             timezone: str | None) -> tuple[time, str] | None:
+        """The `time` and `timezone` options of /schedule add and /remind set: (time of day, zone name),
+        the zone defaulting to the server's; None once the user has been told which one is not valid."""
+        assert interaction.guild is not None
+        at = parse_time(value)
+        if at is None:
+            await say(interaction, "schedule_bad_time", value=value)
+            return None
+        tz = (timezone or "").strip() or await guild_tz(self.bot, interaction.guild)
+        if not is_known_zone(tz):
+            await say(interaction, "schedule_bad_timezone", value=tz)
+            return None
+        return at, tz
+
     # ------------------------------------------------------------------ /schedule
     @schedule.command(name="add", description=cmd("schedule add"))
     @app_commands.describe(weekday=opt("schedule add", "weekday"), time=opt("schedule add", "time"),
@@ -199,14 +214,10 @@ class SchedulesCog(commands.Cog):
             return
         channel = post_in
         assert interaction.guild is not None
-        at = parse_time(time)
-        if at is None:
-            await say(interaction, "schedule_bad_time", value=time)
+        when = await self._time_and_zone(interaction, time, timezone)
+        if when is None:
             return
-        tz = (timezone or "").strip() or await guild_tz(self.bot, interaction.guild)
-        if not is_known_zone(tz):
-            await say(interaction, "schedule_bad_timezone", value=tz)
-            return
+        at, tz = when
         svc = services(self.bot)
         try:
             await resolve_prompt(self.bot, interaction.guild, prompt, None, channel.name, svc.clock())
@@ -252,14 +263,10 @@ class SchedulesCog(commands.Cog):
     async def remind_set(self, interaction: discord.Interaction, weekday: app_commands.Choice[int], time: str,
                          timezone: str | None = None) -> None:
         assert interaction.guild is not None
-        at = parse_time(time)
-        if at is None:
-            await say(interaction, "schedule_bad_time", value=time)
+        when = await self._time_and_zone(interaction, time, timezone)
+        if when is None:
             return
-        tz = (timezone or "").strip() or await guild_tz(self.bot, interaction.guild)
-        if not is_known_zone(tz):
-            await say(interaction, "schedule_bad_timezone", value=tz)
-            return
+        at, tz = when
         await sup.set_reminder(services(self.bot).store, gp(self.bot, interaction.guild), up(self.bot, interaction.user),
                                interaction.user.id, weekday.value, at, tz)
         await say(interaction, "remind_set", day=weekday.name, at=at.strftime("%H:%M"), tz=tz)
