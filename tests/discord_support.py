@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Callable
 
 import pytest_asyncio
 
@@ -79,19 +79,26 @@ class World:
             assert str(i).encode() not in blob, f"raw id {i} found in the database"
 
 
-@pytest_asyncio.fixture
-async def world(fake_discord, tmp_path, monkeypatch) -> AsyncIterator[World]:
+def make_world(fake: Any, tmp: Path, monkeypatch: Any, cls: type[World] = World,
+               places: Callable[[Any], dict[str, Any]] | None = None) -> World:
+    """A fresh secret key, and a `cls` world: the server "Clinic" (owned by admin) with its reflection
+    channel, `places(guild)` (cls's further fields, made before the people), then alice and bob."""
     monkeypatch.setenv("BOT_SECRET_KEY", encode_secret(generate_secret()))
-    fake = fake_discord
     admin = fake.create_user("admin")
     guild = fake.create_guild("Clinic", owner=admin)
     reflection = fake.create_channel(guild, "reflection")
+    more = places(guild) if places else {}
     alice = fake.create_member(guild, "alice")
     bob = fake.create_member(guild, "bob")
-    w = World(fake, tmp_path, guild, reflection, alice, bob, admin)
+    return cls(fake, tmp, guild, reflection, alice, bob, admin, **more)
+
+
+@pytest_asyncio.fixture
+async def world(fake_discord, tmp_path, monkeypatch) -> AsyncIterator[World]:
+    w = make_world(fake_discord, tmp_path, monkeypatch)
     yield w
     w.assert_no_raw_ids()
-    assert_no_pings(fake)
+    assert_no_pings(fake_discord)
 
 
 def shown(text: str) -> str:
@@ -123,4 +130,4 @@ def assert_no_pings(fake: Any) -> None:
             f"message without allowed_mentions none: {m.allowed_mentions!r}"
 
 
-__all__ = ["World", "world", "wait_until", "shown", "P", "all_bot_payloads", "assert_no_pings", "CRISIS"]
+__all__ = ["World", "world", "make_world", "wait_until", "shown", "P", "all_bot_payloads", "assert_no_pings", "CRISIS"]

@@ -11,10 +11,9 @@ from typing import Any, AsyncIterator
 import pytest_asyncio
 
 from bot.config import Config, DiscordSettings, GuildSettings
-from bot.core.keys import encode_secret, generate_secret
 from bot.services import build_services
 from bot.store import open_store
-from tests.discord_support import CRISIS, World
+from tests.discord_support import CRISIS, World, make_world
 
 SUPERVISOR_COGS = (
     "bot.discord_app.cogs.prompts",
@@ -86,19 +85,12 @@ class SupWorld(World):
 
 @pytest_asyncio.fixture
 async def sworld(fake_discord, tmp_path, monkeypatch) -> AsyncIterator[SupWorld]:
-    monkeypatch.setenv("BOT_SECRET_KEY", encode_secret(generate_secret()))
     fake = fake_discord
-    admin = fake.create_user("admin")
-    guild = fake.create_guild("Clinic", owner=admin)
-    reflection = fake.create_channel(guild, "reflection")
-    sup_role = fake.create_role(guild, "Supervisors")
-    sup_channel = fake.create_channel(guild, "supervisors")
-    group = fake.create_channel(guild, "group")
-    alice = fake.create_member(guild, "alice")
-    bob = fake.create_member(guild, "bob")
-    supervisor = fake.create_member(guild, "sam", roles=[sup_role])
-    w = SupWorld(fake, tmp_path, guild, reflection, alice, bob, admin, supervisor=supervisor, sup_role=sup_role,
-                 supervisors_channel=sup_channel, group=group)
+    w = make_world(fake, tmp_path, monkeypatch, SupWorld, lambda guild: dict(
+        sup_role=fake.create_role(guild, "Supervisors"),
+        supervisors_channel=fake.create_channel(guild, "supervisors"),
+        group=fake.create_channel(guild, "group")))
+    w.supervisor = fake.create_member(w.guild, "sam", roles=[w.sup_role])
     yield w
     w.assert_no_raw_ids()
 
