@@ -13,7 +13,7 @@ import pytest_asyncio
 from bot.config import Config, DiscordSettings, GuildSettings
 from bot.services import build_services
 from bot.store import open_store
-from tests.discord_support import CRISIS, World, make_world
+from tests.discord_support import assert_no_pings, CRISIS, World, make_world
 
 SUPERVISOR_COGS = (
     "bot.discord_app.cogs.prompts",
@@ -93,6 +93,7 @@ async def sworld(fake_discord, tmp_path, monkeypatch) -> AsyncIterator[SupWorld]
     w.supervisor = fake.create_member(w.guild, "sam", roles=[w.sup_role])
     yield w
     w.assert_no_raw_ids()
+    assert_no_pings(fake)  # every message the bot sent, supervisor side included, pings no one
 
 
 __all__ = ["sworld", "SupWorld", "Clock", "SUPERVISOR_COGS", "available_cogs"]
