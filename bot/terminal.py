@@ -132,15 +132,17 @@ def _defaults():
 
 
 async def run_terminal(db_path: Path | None, case: str | None = None, yes: bool = False, new: bool = False,
-                       inp: TextIO | None = None, out: TextIO | None = None, interactive: bool | None = None) -> int:
+                       inp: TextIO | None = None, out: TextIO | None = None, interactive: bool | None = None,
+                       data_dir: Path | None = None, key_file: Path | None = None) -> int:
     from bot.store import open_store
 
     inp = inp or sys.stdin
     out = out or sys.stdout
     if interactive is None:
         interactive = inp.isatty()
-    data_dir = Path(os.environ["BOT_DATA_DIR"]) if os.environ.get("BOT_DATA_DIR") else None
-    async with open_store(db_path, data_dir) as store:
+    if data_dir is None and os.environ.get("BOT_DATA_DIR"):
+        data_dir = Path(os.environ["BOT_DATA_DIR"])
+    async with open_store(db_path, data_dir, key_file=key_file) as store:
         defaults = _defaults()
         if defaults and defaults.retention_days > 0:  # the configured retention, as the bot applies it
             await store.purge_older_than(defaults.retention_days, store.clock())

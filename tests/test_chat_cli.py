@@ -99,3 +99,26 @@ def test_chat_applies_the_configured_retention(tmp_path):
     chat(tmp_path, ["/pause"], "--case", "G.H.", "--yes")
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT COUNT(*) FROM entries").fetchone()[0] == 0
+
+
+def test_chat_and_journal_use_the_database_named_in_config(tmp_path):
+    """Without --db, the terminal uses config.yaml's database and key file, as the Discord bot does."""
+    import subprocess as sp
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
+    env["PYTHONPATH"] = str(ROOT)
+    (tmp_path / "config.yaml").write_text("data_dir: elsewhere\ndatabase: elsewhere/journal.db\n", encoding="utf-8")
+
+    def run(*args, lines=()):
+        return sp.run([sys.executable, "-m", "bot", *args], input="".join(x + "\n" for x in lines), text=True,
+                      capture_output=True, env=env, cwd=str(tmp_path), timeout=120)
+
+    saved = run("chat", "--case", "I.J.", "--yes", lines=["Chaos at home, rigid at school.", "/finish", "/save"])
+    assert "Saved to your journal" in saved.stdout, saved.stderr
+    assert (tmp_path / "elsewhere" / "journal.db").exists() and (tmp_path / "elsewhere" / "secret.key").exists()
+    assert not (tmp_path / "data").exists()
+    listed = run("journal", "list")
+    assert listed.returncode == 0 and "I.J." in listed.stdout
+    (tmp_path / "config.yaml").write_text("synchronous: SOMETIMES\n", encoding="utf-8")
+    broken = run("journal", "list")
+    assert broken.returncode == 2 and "config.yaml: synchronous: 'SOMETIMES' is not one of NORMAL, FULL" in broken.stderr

@@ -16,7 +16,7 @@ import tempfile
 from datetime import datetime, time, timezone
 from pathlib import Path
 
-from bot.commands import add_actions, add_db_option
+from bot.commands import add_actions, add_db_option, store_location
 from bot.core import journal
 from bot.core.keys import DecryptError, KeyProblem
 from bot.core.render import render
@@ -144,11 +144,16 @@ def _run(args: argparse.Namespace, body) -> int:
     from bot.store import open_store
 
     async def main() -> int:
-        async with open_store(args.db) as store:
+        async with open_store(**store_location(args.db)) as store:
             return await body(store, _owner(store))
+
+    from bot.config import ConfigError
 
     try:
         return asyncio.run(main())
+    except ConfigError as exc:
+        _say("cli/config_errors.j2", file=sys.stderr, problems=exc.problems)
+        return 2
     except KeyProblem as exc:
         _say("cli/keys_error.j2", file=sys.stderr, message=str(exc))
         return 2

@@ -5,7 +5,7 @@ import argparse
 import asyncio
 import sys
 
-from bot.commands import add_actions, add_db_option
+from bot.commands import add_actions, add_db_option, store_location
 from bot.core.keys import KeyProblem
 from bot.core.render import render
 
@@ -36,8 +36,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _guard(coro_fn) -> int:
+    from bot.config import ConfigError
+
     try:
         return coro_fn()
+    except ConfigError as exc:
+        print(render("cli/config_errors.j2", problems=exc.problems), file=sys.stderr)
+        return 2
     except KeyProblem as exc:
         print(render("cli/keys_error.j2", message=str(exc)), file=sys.stderr)
         return 2
@@ -47,7 +52,7 @@ def run_check(args: argparse.Namespace) -> int:
     from bot.store.rotate import check
 
     def go() -> int:
-        result = asyncio.run(check(args.db))
+        result = asyncio.run(check(**store_location(args.db)))
         print(render("cli/keys_check.j2", r=result))
         return 0 if not result.keys_bad and result.integrity == "ok" else 1
     return _guard(go)
@@ -57,7 +62,7 @@ def run_rotate(args: argparse.Namespace) -> int:
     from bot.store.rotate import rotate
 
     def go() -> int:
-        print(render("cli/keys_rotate.j2", r=asyncio.run(rotate(args.db))))
+        print(render("cli/keys_rotate.j2", r=asyncio.run(rotate(**store_location(args.db)))))
         return 0
     return _guard(go)
 
@@ -66,6 +71,6 @@ def run_confirm(args: argparse.Namespace) -> int:
     from bot.store.rotate import confirm
 
     def go() -> int:
-        print(render("cli/keys_confirm.j2", removed=asyncio.run(confirm(args.db))))
+        print(render("cli/keys_confirm.j2", removed=asyncio.run(confirm(**store_location(args.db)))))
         return 0
     return _guard(go)
