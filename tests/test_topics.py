@@ -19,6 +19,11 @@ def ids(text: str) -> set[str]:
 
 # (text, topics that must be found, topics that must NOT be found)
 CASES = [
+    ("There was a moment of real connection when I matched her pace and tone.", {"attunement"}, set()),
+    ("He's been low for months, sleeping badly and losing interest in everything.", {"anxiety-depression"}, set()),
+    ("We're trying to help her connect what she feels in her body with the story she tells.", {"integration"}, set()),
+    ("I noticed my chest tighten when she talked about her father, which told me something about my own history.",
+     {"mindsight"}, set()),
     ("When her mother visits she becomes completely overwhelmed and the session turns chaotic.",
      {"chaos", "affect-regulation"}, {"rigidity"}),
     ("He tells the same story every week in a flat, over-controlled voice; I feel we are stuck.",
