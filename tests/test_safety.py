@@ -8,6 +8,7 @@ from bot.core.content import get_pack
 from bot.core.safety import screen
 
 HITS = [
+    ("She's terrified her ex will find out where she lives.", "safeguarding"),
     ("She denied SI, and wants to die some days.", "self-harm"),
     ("She doesn't feel safe at home with her stepdad.", "safeguarding"),
     ("She told me she's been stockpiling her pills.", "self-harm"),

@@ -19,6 +19,7 @@ def ids(text: str) -> set[str]:
 
 # (text, topics that must be found, topics that must NOT be found)
 CASES = [
+    ("He keeps his emotions locked away and intellectualises everything.", {"rigidity"}, {"chaos"}),
     ("There was a moment of real connection when I matched her pace and tone.", {"attunement"}, set()),
     ("He's been low for months, sleeping badly and losing interest in everything.", {"anxiety-depression"}, set()),
     ("We're trying to help her connect what she feels in her body with the story she tells.", {"integration"}, set()),
