@@ -28,17 +28,23 @@ async def _save(bot, guild, member, n: int) -> str:
     return entry_id
 
 
+async def weekly_thread(sworld, bot):
+    """A Monday 09:00 (New York) schedule posts its prompt and opens this week's group thread."""
+    fake = sworld.fake
+    inter = await fake.slash(sworld.supervisor, "schedule add", guild=sworld.guild, weekday=0, time="09:00",
+                             post_in=sworld.group, prompt="attunement")
+    await inter.response()
+    sworld.clock.set(datetime(2026, 3, 2, 14, 5, tzinfo=UTC))
+    await bot.get_cog("SchedulesCog").run_due(sworld.clock())
+    return next(c for c in fake.channels.values() if c.parent_id == sworld.group.id)
+
+
 async def test_digest_share_withdraw_and_stats(sworld):
     fake = sworld.fake
     sworld.clock.set(datetime(2026, 3, 2, 12, 0, tzinfo=UTC))
     async with sworld.bot(cogs=COGS) as bot:
-        inter = await fake.slash(sworld.supervisor, "schedule add", guild=sworld.guild, weekday=0, time="09:00",
-                                 post_in=sworld.group, prompt="attunement")
-        await inter.response()
         runner = bot.get_cog("SchedulesCog")
-        sworld.clock.set(datetime(2026, 3, 2, 14, 5, tzinfo=UTC))
-        await runner.run_due(sworld.clock())
-        thread = next(c for c in fake.channels.values() if c.parent_id == sworld.group.id)
+        thread = await weekly_thread(sworld, bot)
         assert await bot.services.extra["is_group_thread"](bot.get_channel(thread.id))
         for i, who in enumerate((sworld.alice, sworld.bob, sworld.supervisor), start=1):
             await _save(bot, sworld.guild, who, i)

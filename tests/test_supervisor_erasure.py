@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 from bot.store import supervision as sup
 from tests.supervisor_support import sworld  # noqa: F401
-from tests.test_supervisor_digest import _save
+from tests.test_supervisor_digest import _save, weekly_thread
 
 UTC = timezone.utc
 COGS = ("bot.discord_app.cogs.schedules", "bot.discord_app.cogs.share", "bot.discord_app.cogs.journal")
@@ -15,12 +15,7 @@ async def test_delete_all_withdraws_shares_and_forgets_facts(sworld):
     fake = sworld.fake
     sworld.clock.set(datetime(2026, 3, 2, 12, 0, tzinfo=UTC))
     async with sworld.bot(cogs=COGS) as bot:
-        inter = await fake.slash(sworld.supervisor, "schedule add", guild=sworld.guild, weekday=0, time="09:00",
-                                 post_in=sworld.group, prompt="attunement")
-        await inter.response()
-        sworld.clock.set(datetime(2026, 3, 2, 14, 5, tzinfo=UTC))
-        await bot.get_cog("SchedulesCog").run_due(sworld.clock())
-        thread = next(c for c in fake.channels.values() if c.parent_id == sworld.group.id)
+        thread = await weekly_thread(sworld, bot)
         await _save(bot, sworld.guild, sworld.alice, 1)
         await _save(bot, sworld.guild, sworld.bob, 2)
 
