@@ -245,27 +245,45 @@ async def after_entry_saved(client: discord.Client, guild: discord.Guild | None,
     await sup.record_facts(svc.store, entry_id=entry_id, guild=gp(client, guild), week=week_key(svc.clock(), tz),
                            author=up(client, user), topics=list(getattr(entry, "topics", []) or []),
                            answered=answered, skipped=list(getattr(entry, "skipped", []) or []))
+    if isinstance(user, (discord.User, discord.Member)):
+        await offer_share_by_dm(client, guild, user, entry_id)
 
 
-def share_button(entry_id: str) -> discord.ui.View:
-    """A view with the persistent "Share an excerpt" button for a saved entry (for the reflect cog)."""
+def share_button(entry_id: str, guild_id: int | None = None) -> discord.ui.View:
+    """A view with the persistent "Share an excerpt" button for a saved entry. With `guild_id` it
+    works outside the server too (in the DM the offer is sent to); the id lives only in Discord."""
     view = discord.ui.View(timeout=None)
-    view.add_item(ShareButton(entry_id))
+    view.add_item(ShareButton(entry_id, guild_id))
     return view
 
 
-class ShareButton(discord.ui.DynamicItem[discord.ui.Button], template=r"rsb:share:(?P<entry>[A-Za-z0-9_-]{1,40})"):
-    def __init__(self, entry_id: str):
+class ShareButton(discord.ui.DynamicItem[discord.ui.Button],
+                  template=r"rsb:share:(?P<entry>[A-Za-z0-9_-]{1,40})(?::(?P<guild>\d{1,20}))?"):
+    def __init__(self, entry_id: str, guild_id: int | None = None):
+        custom_id = f"{SHARE_ID}{entry_id}" + (f":{guild_id}" if guild_id else "")
         super().__init__(discord.ui.Button(label=label("share_button"), style=discord.ButtonStyle.secondary,
-                                           custom_id=f"{SHARE_ID}{entry_id}"))
+                                           custom_id=custom_id))
         self.entry_id = entry_id
+        self.guild_id = guild_id
 
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: Any):
-        return cls(match["entry"])
+        return cls(match["entry"], int(match["guild"]) if match["guild"] else None)
 
     async def callback(self, interaction: discord.Interaction) -> None:
         from bot.discord_app.cogs.share import offer_share
         from bot.discord_app.common import guarded
 
-        await guarded(interaction, "share", lambda inter: offer_share(inter, self.entry_id))
+        guild = interaction.guild or (interaction.client.get_guild(self.guild_id) if self.guild_id else None)
+        await guarded(interaction, "share", lambda inter: offer_share(inter, self.entry_id, guild))
+
+
+async def offer_share_by_dm(client: discord.Client, guild: discord.Guild, user: discord.abc.User, entry_id: str) -> None:
+    """After a reflection saved in a server with a weekly group thread: a DM offering to share one
+    anonymised answer (the private thread is gone by then). DMs closed: nothing (/share last works)."""
+    if await current_group_thread(client, guild) is None:
+        return
+    try:
+        await user.send(words("share_offer", group=guild.name), view=share_button(entry_id, guild.id))
+    except discord.HTTPException:
+        pass

@@ -10,7 +10,7 @@ from bot.core.supervision import builtin_prompts, valid_name
 from bot.core.templates import TemplateRejected, check_template
 from bot.discord_app.checks import require_supervisor
 from bot.discord_app.common import services
-from bot.discord_app.supervision import ReflectOnThis, ShareButton, after_entry_saved, gp, post_prompt, resolve_prompt, say
+from bot.discord_app.supervision import ReflectOnThis, after_entry_saved, gp, post_prompt, resolve_prompt, say
 from bot.discord_app.texts import cmd, opt
 from bot.store import supervision as sup
 
@@ -121,5 +121,5 @@ async def setup(bot: commands.Bot) -> None:
     # records its digest facts (see bot/discord_app/supervision.py:after_entry_saved)
     svc.extra.setdefault("is_group_thread", group_thread)
     svc.extra.setdefault("after_entry_saved", after_entry_saved)
-    bot.add_dynamic_items(ReflectOnThis, ShareButton)
+    bot.add_dynamic_items(ReflectOnThis)
     await bot.add_cog(PromptsCog(bot))

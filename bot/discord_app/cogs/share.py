@@ -13,7 +13,7 @@ from discord.ext import commands
 
 from bot.core.schedule import week_key
 from bot.discord_app.common import guarded, services
-from bot.discord_app.supervision import current_group_thread, gp, guild_tz, label, say, up, words
+from bot.discord_app.supervision import ShareButton, current_group_thread, gp, guild_tz, label, say, up, words
 from bot.discord_app.texts import cmd
 from bot.store import supervision as sup
 
@@ -26,11 +26,13 @@ def _excerpt(text: str) -> str:
     return text if len(text) <= EXCERPT_MAX else text[:EXCERPT_MAX - 1].rstrip() + "…"
 
 
-async def offer_share(interaction: discord.Interaction, entry_id: str | None) -> None:
-    """Step 1: pick which answer of the entry (the newest when entry_id is None) to share."""
+async def offer_share(interaction: discord.Interaction, entry_id: str | None,
+                      guild: discord.Guild | None = None) -> None:
+    """Step 1: pick which answer of the entry (the newest when entry_id is None) to share, with the
+    group of `guild` (default: the server the interaction happened in)."""
     client = interaction.client
     svc = services(client)
-    guild = interaction.guild
+    guild = guild or interaction.guild
     if guild is None:
         await say(interaction, "share_needs_server")
         return
@@ -54,7 +56,7 @@ async def offer_share(interaction: discord.Interaction, entry_id: str | None) ->
         q = questions.get(qid)
         option_label = label("share_option", number=(svc.pack.questions.index(q) + 1) if q else qid)
         options.append(discord.SelectOption(label=option_label[:100], value=qid, description=answer.strip()[:100]))
-    view = _PickView(interaction.user.id, entry.id, entry.answers, options[:25])
+    view = _PickView(interaction.user.id, guild, entry.id, entry.answers, options[:25])
     await say(interaction, "share_pick", view=view)
 
 
@@ -74,8 +76,10 @@ class _OwnedView(discord.ui.View):
 
 
 class _PickView(_OwnedView):
-    def __init__(self, owner_id: int, entry_id: str, answers: dict[str, str], options: list[discord.SelectOption]):
+    def __init__(self, owner_id: int, guild: discord.Guild, entry_id: str, answers: dict[str, str],
+                 options: list[discord.SelectOption]):
         super().__init__(owner_id)
+        self.guild = guild
         self.entry_id = entry_id
         self.answers = answers
         select = discord.ui.Select(custom_id="rsb:share-pick", placeholder=label("share_placeholder")[:150],
@@ -87,13 +91,15 @@ class _PickView(_OwnedView):
         async def run(inter: discord.Interaction) -> None:
             qid = (inter.data or {}).get("values", [None])[0]
             excerpt = _excerpt(self.answers.get(qid, ""))
-            await say(inter, "share_preview", excerpt=excerpt, view=_ConfirmView(self.owner_id, self.entry_id, excerpt))
+            await say(inter, "share_preview", excerpt=excerpt,
+                      view=_ConfirmView(self.owner_id, self.guild, self.entry_id, excerpt))
         await guarded(interaction, "share-pick", run)
 
 
 class _ConfirmView(_OwnedView):
-    def __init__(self, owner_id: int, entry_id: str, excerpt: str):
+    def __init__(self, owner_id: int, guild: discord.Guild, entry_id: str, excerpt: str):
         super().__init__(owner_id)
+        self.guild = guild
         self.entry_id = entry_id
         self.excerpt = excerpt
         post = discord.ui.Button(label=label("share_confirm_button"), style=discord.ButtonStyle.primary,
@@ -112,15 +118,14 @@ class _ConfirmView(_OwnedView):
         async def run(inter: discord.Interaction) -> None:
             client = inter.client
             svc = services(client)
-            assert inter.guild is not None
-            found = await current_group_thread(client, inter.guild)
+            found = await current_group_thread(client, self.guild)
             if found is None:
                 await say(inter, "share_no_thread")
                 return
             _, thread = found
             msg = await thread.send(words("share_post", excerpt=self.excerpt))
-            tz = await guild_tz(client, inter.guild)
-            await sup.add_share(svc.store, guild=gp(client, inter.guild), week=week_key(svc.clock(), tz),
+            tz = await guild_tz(client, self.guild)
+            await sup.add_share(svc.store, guild=gp(client, self.guild), week=week_key(svc.clock(), tz),
                                 author=up(client, inter.user), entry_id=self.entry_id, excerpt=self.excerpt,
                                 channel_id=thread.id, message_id=msg.id)
             self.stop()
@@ -173,5 +178,6 @@ class ShareCog(commands.Cog):
 
 
 async def setup(bot: commands.Bot) -> None:
+    bot.add_dynamic_items(ShareButton)
     services(bot).extra["before_erase"] = lambda author: withdraw_shares(bot, author)
     await bot.add_cog(ShareCog(bot))
