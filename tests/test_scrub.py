@@ -323,3 +323,9 @@ def test_badge_employee_and_student_numbers():
     out = scrub("Her husband, a police officer, has badge number 4471; her employee ID is 55-A31 and student no. 20391.").text
     assert "4471" not in out and "55-A31" not in out and "20391" not in out
     assert scrub("The staff were kind and a student said hello.").text == "The staff were kind and a student said hello."
+
+
+def test_lower_case_name_no_list_knows_between_a_meeting_verb_and_a_verb():
+    assert scrub("I met with oluwaseun and her aunt on the ward.").text == "I met with [NAME-1] and her aunt on the ward."
+    kept = "We talked to each other, met with the team and talked to someone who was kind."
+    assert scrub(kept).text == kept

@@ -720,6 +720,9 @@ def _ones(flags: bytearray) -> list[int]:
     return out
 
 
+_MEETING_CUES = frozenset({"with", "to", "told", "asked", "met", "texted", "visited", "saw"})
+
+
 def _joins(gap: str, left: str) -> bool:
     """Two name tokens are one name across this gap: a space or hyphen, or a full stop only after an
     initial ("J. Smith"), never a sentence end ("…from Mark. Sam told me") or a line break."""
@@ -875,6 +878,11 @@ def _names(text: str, d: _Data, taken: list[tuple[int, int, str, str]]) -> list[
             ):
                 is_name[idx] = 1
                 continue
+        if (lw not in first and cue_gap and prev in _MEETING_CUES and len(lw) >= 3 and lw.isalpha()
+                and lw not in english and lw not in d.commonish and idx + 1 < n
+                and _NEXT_GAP.fullmatch(parts[2 * idx + 2]) and lwords[idx + 1] in d.person_next):
+            is_name[idx] = 1  # "met with oluwaseun and her aunt": a name no list knows, between a meeting verb and a verb
+            continue
         if lw in first:
             if lw not in english:
                 is_name[idx] = 1
