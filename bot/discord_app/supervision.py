@@ -232,7 +232,8 @@ async def _start_here(interaction: discord.Interaction, seed: str) -> None:
 
 async def after_entry_saved(client: discord.Client, guild: discord.Guild | None, user: discord.abc.Snowflake,
                             entry_id: str, entry: Any) -> None:
-    """Call once an entry is saved in a server: records the non-identifying digest facts row.
+    """Call once an entry is saved in a server: records the non-identifying digest facts row, then
+    offers the author (by DM) to share one answer with the group's weekly thread, if there is one.
 
     `entry` is the NewEntry (or Entry) that was saved: only its topic and question ids are used.
     Registered as services.extra["after_entry_saved"] so the reflect cog needs no import.
