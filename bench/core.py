@@ -21,7 +21,7 @@ from bot.core import keys as keys_mod
 from bot.core.flow import CLOSING, RISK_HOLD, Event
 from bot.core.keys import encode_secret, generate_secret
 from bot.core.reflection import ReflectionService
-from bot.core.render import environment, render
+from bot.core.render import environment, render_output
 from bot.store import open_store
 
 from bench.workload import MARKER, Answers
@@ -99,14 +99,17 @@ def render_outputs(outputs) -> str:
     parts = []
     for o in outputs:
         if o.template:
-            parts.append(render(o.template, target="discord", **o.context()))
+            parts.append(render_output(o, target="discord"))
     return "\n\n".join(parts)
 
 
-async def reflection(svc: ReflectionService, owner: str, answers: Answers, lat: list[float],
+async def reflection(svc: ReflectionService, owner: str, answers: Answers | list[str], lat: list[float],
                      answer_chars: int = 400) -> int:
-    """One whole reflection; appends each turn's latency (seconds). Returns turns done."""
+    """One whole reflection; appends each turn's latency (seconds). Returns turns done.
+    `answers`: a generator, or the six answers made beforehand (so the timed run does not
+    include the harness writing them)."""
     pc = time.perf_counter
+    given = iter(answers) if isinstance(answers, list) else None
     t0 = pc()
     turn = await svc.start(owner, case="A.B.")
     render_outputs(turn.outputs)
@@ -115,7 +118,7 @@ async def reflection(svc: ReflectionService, owner: str, answers: Answers, lat: 
     events = [Event("consent", "A.B.")] + [None] * 6 + [Event("save")]
     for ev in events:
         if ev is None:
-            ev = Event("answer", answers.next(answer_chars))
+            ev = Event("answer", next(given) if given is not None else answers.next(answer_chars))
         t0 = pc()
         turn = await svc.handle(owner, turn.session_id, ev)
         render_outputs(turn.outputs)
@@ -159,7 +162,8 @@ async def core_run(root: Path, users: int, synchronous: str, seed: int, answer_c
         await reflection(svc, store.keyring.pseudonym("user", "warmup"), Answers(seed + 10_000), [])
         raw_ids = [RAW_ID_BASE + seed * 100_000 + i for i in range(users)]
         owners = [store.keyring.pseudonym("user", r) for r in raw_ids]
-        gens = [Answers(seed * 100_000 + i) for i in range(users)]
+        # every answer written before the clock starts (varied per turn and per supervisee)
+        gens = [[g.next(answer_chars) for _ in range(6)] for g in (Answers(seed * 100_000 + i) for i in range(users))]
         inst = Instrument(store)
         batches0 = store.batches
         lat: list[float] = []

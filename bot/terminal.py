@@ -14,7 +14,7 @@ from typing import TextIO
 
 from bot.core.flow import CLOSING, ENDED, EVENTS, OPENING, PAUSED, RISK_HOLD, Event, Output
 from bot.core.reflection import ReflectionService, Turn
-from bot.core.render import render
+from bot.core.render import render, render_output
 
 YES = ("y", "yes", "/consent")
 NO = ("n", "no", "/decline")
@@ -33,7 +33,7 @@ class Terminal:
         for o in outputs:
             if not o.template:
                 continue
-            text = render(o.template, target="plain", **o.context())
+            text = render_output(o, target="plain")
             if text.strip():
                 self.out.write(text + "\n\n")
         self.out.flush()

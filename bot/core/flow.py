@@ -60,9 +60,13 @@ class Event:
 
 @dataclass(frozen=True)
 class Output:
-    """Something to show. `template` is a path under prompts/; `context()` is what it renders."""
+    """Something to show. `template` is a path under prompts/; `context()` is what it renders.
+
+    `cacheable`: the output holds content only (no words a person wrote), so its rendering may be
+    kept and reused (bot.core.render.render_output); its fields must all be hashable."""
 
     template: ClassVar[str] = ""
+    cacheable: ClassVar[bool] = False
 
     def context(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -103,6 +107,7 @@ class FollowUp:
 @dataclass(frozen=True)
 class Question(Output):
     template: ClassVar[str] = "flow/question.j2"
+    cacheable: ClassVar[bool] = True
     question_id: str
     number: int  # 1-based
     total: int
@@ -133,11 +138,12 @@ class Passage:
 
 
 @dataclass(frozen=True)
-class Passages(Output):
-    """The topics an answer touched and at most two passages of the source, with citations."""
+class Sources(Output):
+    """Passages of the source with their citations and reference list: content only."""
 
-    template: ClassVar[str] = "flow/passages.j2"
-    topics: tuple[TopicView, ...]
+    template: ClassVar[str] = "flow/sources.j2"
+    cacheable: ClassVar[bool] = True
+    block: ClassVar[bool] = True  # rendered in place when it sits in another output's context
     passages: tuple[Passage, ...]
 
     @property
@@ -150,8 +156,28 @@ class Passages(Output):
         return any(not p.cited for p in self.passages)
 
     def context(self) -> dict[str, Any]:
-        return {"topics": self.topics, "passages": self.passages, "references": self.references,
-                "any_uncited": self.any_uncited}
+        return {"passages": self.passages, "references": self.references, "any_uncited": self.any_uncited}
+
+
+@dataclass(frozen=True)
+class Passages(Output):
+    """The topics an answer touched (with the person's own cue words) and at most two passages of
+    the source, with citations (a `Sources` block, rendered from content alone)."""
+
+    template: ClassVar[str] = "flow/passages.j2"
+    topics: tuple[TopicView, ...]
+    passages: tuple[Passage, ...]
+
+    @property
+    def references(self) -> list[tuple[int, str]]:
+        return Sources(self.passages).references
+
+    @property
+    def any_uncited(self) -> bool:
+        return Sources(self.passages).any_uncited
+
+    def context(self) -> dict[str, Any]:
+        return {"topics": self.topics, "sources": Sources(self.passages) if self.passages else None}
 
 
 @dataclass(frozen=True)
@@ -182,6 +208,7 @@ class SmartView:
 @dataclass(frozen=True)
 class Summary(Output):
     template: ClassVar[str] = "flow/summary.j2"
+    cacheable: ClassVar[bool] = True
     topics: tuple[tuple[str, str, int], ...]  # (id, label, answers it came up in)
     chaos: int
     rigidity: int
@@ -209,6 +236,7 @@ class Preview(Output):
 
 @dataclass(frozen=True)
 class Help(Output):
+    cacheable: ClassVar[bool] = True
     template: ClassVar[str] = "flow/help.j2"
     phase: str
     commands: tuple[str, ...]
@@ -216,6 +244,7 @@ class Help(Output):
 
 @dataclass(frozen=True)
 class NotNow(Output):
+    cacheable: ClassVar[bool] = True
     template: ClassVar[str] = "flow/not_now.j2"
     command: str
     phase: str
@@ -224,6 +253,7 @@ class NotNow(Output):
 
 @dataclass(frozen=True)
 class Paused(Output):
+    cacheable: ClassVar[bool] = True
     template: ClassVar[str] = "flow/paused.j2"
     number: int
     total: int
@@ -237,11 +267,13 @@ class Saved(Output):
 
 @dataclass(frozen=True)
 class Discarded(Output):
+    cacheable: ClassVar[bool] = True
     template: ClassVar[str] = "flow/discarded.j2"
 
 
 @dataclass(frozen=True)
 class Ended(Output):
+    cacheable: ClassVar[bool] = True
     template: ClassVar[str] = "flow/ended.j2"
     outcome: str | None
 
@@ -284,12 +316,16 @@ class State:
         # become lists, as JSON would make them: a state read back from the store must equal the live one.
         return {name: _copy(getattr(self, name)) for name in _STATE_FIELDS}
 
+    def fields_dict(self) -> dict[str, Any]:
+        """The fields as a dict WITHOUT copying the lists and dicts inside: for handing to the store,
+        which serialises it at once (a state that lives on must use `to_dict`)."""
+        return {name: getattr(self, name) for name in _STATE_FIELDS}
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "State":
-        known = {f.name for f in fields(cls)}
         if int(data.get("version", STATE_VERSION)) > STATE_VERSION:
             raise ValueError("session state from a newer version")
-        return cls(**{k: v for k, v in data.items() if k in known})
+        return cls(**{k: v for k, v in data.items() if k in _STATE_FIELD_SET})
 
     @property
     def status(self) -> str:
@@ -302,6 +338,7 @@ class State:
 
 
 _STATE_FIELDS = tuple(f.name for f in fields(State))
+_STATE_FIELD_SET = frozenset(_STATE_FIELDS)
 
 
 def _copy(v: Any) -> Any:
@@ -376,8 +413,11 @@ class Flow:
         self.resources: tuple[str, ...] = ()
 
     # -- the one entry point
-    def step(self, state: State, event: Event, resources: tuple[str, ...] | list[str] = ()) -> tuple[State, list[Output]]:
-        new = State.from_dict(state.to_dict())
+    def step(self, state: State, event: Event, resources: tuple[str, ...] | list[str] = (),
+             owned: bool = False) -> tuple[State, list[Output]]:
+        """`owned`: the caller hands `state` over (freshly decoded, used nowhere else afterwards),
+        so it is advanced in place instead of copied first (the service does this every turn)."""
+        new = state if owned else State.from_dict(state.to_dict())
         t = (TRANSITIONS.get((new.phase, event.kind)) or TRANSITIONS.get((new.phase, "*"))
              or TRANSITIONS.get(("*", event.kind)))
         self.resources = tuple(resources)

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from bot.core.content import Pack, get_pack
-from bot.core.flow import ENDED, Event, Flow, Output, Saved, SaveEntry, Say, State, flow_for
+from bot.core.flow import ENDED, Event, Flow, Output, Saved, SaveEntry, Say, State, commands_in, flow_for
 from bot.core.ports import Store, StoredSession
 
 
@@ -69,10 +69,9 @@ class ReflectionService:
             else:
                 self._turns[session_id] = (lock, users - 1)
 
-    def _turn(self, session: StoredSession, state: State, outputs: list[Output]) -> Turn:
-        from bot.core.flow import commands_in
-
-        return Turn(session.id, session.status, state.phase, outputs, commands_in(state.phase))
+    @staticmethod
+    def _turn(session: StoredSession, phase: str, outputs: list[Output]) -> Turn:
+        return Turn(session.id, session.status, phase, outputs, commands_in(phase))
 
     async def start(self, owner: str, case: str | None = None, place: str | None = None,
                     seed: str | None = None) -> Turn:
@@ -82,7 +81,7 @@ class ReflectionService:
         session = StoredSession(id=secrets.token_urlsafe(12), owner=owner, status=state.status,
                                 state=state.to_dict(), place=place, created_at=now, updated_at=now)
         await self.store.put_session(session)
-        return self._turn(session, state, outputs)
+        return self._turn(session, state.phase, outputs)
 
     async def handle(self, owner: str, session_id: str, event: Event,
                      crisis_resources: tuple[str, ...] | list[str] | None = None) -> Turn:
@@ -98,9 +97,11 @@ class ReflectionService:
         if session.unreadable:  # never treat it as a fresh reflection and overwrite it
             raise SessionUnreadable(session_id)
         state = State.from_dict(session.state)
+        phase = state.phase
         resources = self.crisis_resources if crisis_resources is None else tuple(crisis_resources)
-        new, outputs = self.flow.step(state, event, resources)
-        final = StoredSession(id=session.id, owner=session.owner, status=new.status, state=new.to_dict(),
+        # the state was decoded for this turn alone: step it in place, hand its fields to the store
+        new, outputs = self.flow.step(state, event, resources, owned=True)
+        final = StoredSession(id=session.id, owner=session.owner, status=new.status, state=new.fields_dict(),
                               place=session.place, created_at=session.created_at, updated_at=self.clock())
         saves = sum(isinstance(out, SaveEntry) for out in outputs)
         shown: list[Output] = []
@@ -112,13 +113,13 @@ class ReflectionService:
                                       if saves == 1 else self.store.save_entry(owner, session.id, out.entry))
                 except Exception:
                     # keep the session as it was (answers included) so Save can be tried again
-                    return self._turn(session, state, [Say("flow/save_failed.j2")])
+                    return self._turn(session, phase, [Say("flow/save_failed.j2")])
                 shown.append(Saved(entry_id))
             else:
                 shown.append(out)
         if saves != 1:
             await self.store.put_session(final)
-        return self._turn(final, new, shown)
+        return self._turn(final, new.phase, shown)
 
     async def resume(self, owner: str, place: str | None = None) -> Turn | None:
         """The person's open (active or paused) reflection, re-shown where it stopped; None if none."""

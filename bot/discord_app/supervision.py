@@ -12,7 +12,7 @@ from typing import Any
 import discord
 
 from bot.core.flow import Opening
-from bot.core.render import Safe, render
+from bot.core.render import Safe, render, render_output
 from bot.core.schedule import week_key
 from bot.core.split import EMBED_DESCRIPTION, MESSAGE, split_text
 from bot.core.supervision import builtin_prompts
@@ -222,7 +222,7 @@ async def _start_here(interaction: discord.Interaction, seed: str) -> None:
     turn = await service.start(up(client, interaction.user), place=place, seed=seed)
     for out in turn.outputs:
         if isinstance(out, Opening) or out.template:
-            for part in split_text(render(out.template, target="discord", **out.context()), MESSAGE):
+            for part in split_text(render_output(out, target="discord"), MESSAGE):
                 await place_obj.send(part)
     where = Safe(place_obj.mention) if isinstance(place_obj, discord.Thread) else None
     await say(interaction, "reflect_started", where=where)

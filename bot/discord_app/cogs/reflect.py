@@ -19,7 +19,7 @@ from discord.ext import commands
 
 from bot.core.flow import CLOSING, ENDED, OPENING, PAUSED, RISK_HOLD, Discarded, Event, Saved
 from bot.core.reflection import ReflectionService, SessionNotFound, Turn
-from bot.core.render import Safe, render
+from bot.core.render import Safe, render, render_output
 from bot.core.split import EMBED_DESCRIPTION, split_text
 from bot.discord_app.common import (
     MODAL_TEXT_MAX, defer, guarded, guild_place, owner_of, place_of, reply, send_parts, services, text,
@@ -101,7 +101,7 @@ class ReflectCog(commands.Cog):
         for out in turn.outputs:
             if not out.template:
                 continue
-            part = render(out.template, target="discord", **out.context())
+            part = render_output(out, target="discord")
             if part.strip():
                 parts.append(part)
         if turn.phase == "asking" and any(type(o).__name__ == "Question" for o in turn.outputs):
