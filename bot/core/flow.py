@@ -177,7 +177,8 @@ class Passages(Output):
         return Sources(self.passages).any_uncited
 
     def context(self) -> dict[str, Any]:
-        return {"topics": self.topics, "sources": Sources(self.passages) if self.passages else None}
+        return {"noticed": tuple((t.label, t.cues) for t in self.topics),
+                "sources": Sources(self.passages) if self.passages else None}
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from bot.paths import PROMPTS_DIR
 
 _TARGET: contextvars.ContextVar[str] = contextvars.ContextVar("render_target", default="plain")
 
-_MD_SPECIAL = re.compile(r"([\\*_~`|>\[\]()#-])")
+_MD_SPECIAL = re.compile(r"[\\*_~`|>\[\]()#-]")
 _MENTION = re.compile(r"@(everyone|here)|<(@[!&]?|#)(\d+)>")
 
 
@@ -37,14 +37,23 @@ def escape_discord(value: str) -> str:
     """Make a value inert in Discord: no markdown, no @everyone/@here, no <@id> mentions."""
     if _NEEDS_ESCAPE.search(value) is None:  # most values: nothing to do, one C-level scan
         return value
-    value = _MENTION.sub(lambda m: "@\u200b" + m.group(1) if m.group(1) else "<\u200b" + m.group(2) + m.group(3) + ">", value)
-    return _MD_SPECIAL.sub(r"\\\1", value)
+    if "@" in value or "<" in value:
+        value = _MENTION.sub(lambda m: "@\u200b" + m.group(1) if m.group(1) else "<\u200b" + m.group(2) + m.group(3) + ">",
+                             value)
+    return _MD_SPECIAL.sub(_backslashed, value)
+
+
+def _backslashed(m: re.Match[str]) -> str:  # a function is cheaper per match than a "\\\1" template
+    return "\\" + m.group()
 
 
 def _finalize(value: Any) -> Any:
+    t = type(value)
+    if t is str:  # the common case first: one type check, one context-variable read
+        return escape_discord(value) if _TARGET.get() == "discord" else value
     if value is None:
         return ""
-    if isinstance(value, Safe):
+    if t is Safe or isinstance(value, Safe):
         return str(value)
     if isinstance(value, str) and _TARGET.get() == "discord":
         return escape_discord(value)
