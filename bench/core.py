@@ -182,6 +182,59 @@ async def core_run(root: Path, users: int, synchronous: str, seed: int, answer_c
     return CoreResult(sum(done), secs, lat, c.reads, c.writes, c.compiles, c.seal_sizes, commits, db, raw_ids, cpu)
 
 
+def typical_states(n: int = 9, seed: int = 5) -> list[dict]:
+    """The session states of one whole reflection, turn by turn (the store-alone floor replays these)."""
+    from bot.core.flow import flow_for
+
+    flow = flow_for()
+    gen = Answers(seed)
+    st, _ = flow.start(case="A.B.")
+    states = [st.to_dict()]
+    for ev in [Event("consent", "A.B.")] + [Event("answer", gen.next(400)) for _ in range(6)]:
+        st, _ = flow.step(st, ev)
+        states.append(st.to_dict())
+    while len(states) < n:
+        states.append(states[-1])
+    return states[:n]
+
+
+async def store_run(root: Path, users: int, synchronous: str, states: list[dict]) -> CoreResult:
+    """The floor under the core turn: the same store calls a turn makes (read the session, write
+    its new state: decrypt, decode, encode, encrypt, group commit) with NO flow, matching,
+    scrubbing or rendering. The core cannot be faster than this."""
+    from bot.core.ports import StoredSession
+
+    d = fresh_dir(root, f"store-{synchronous.lower()}")
+    db = d / "bot.sqlite3"
+    async with open_store(db, d, synchronous, env=bench_env()) as store:
+        raw_ids = [RAW_ID_BASE + 90_000_000 + i for i in range(users)]
+        owners = [store.keyring.pseudonym("user", r) for r in raw_ids]
+
+        async def one(owner: str, k: int) -> int:
+            sid = f"floor{k:08d}"
+            await store.put_session(StoredSession(id=sid, owner=owner, status="active", state=states[0]))
+            for st in states[1:]:
+                got = await store.get_session(owner, sid)
+                assert got is not None
+                await store.put_session(StoredSession(id=sid, owner=owner, status="active", state=st,
+                                                      created_at=got.created_at))
+            return len(states)
+
+        await one(store.keyring.pseudonym("user", "warmup"), -1)
+        batches0 = store.batches
+        gc.collect()
+        gc.freeze()
+        try:
+            cpu0, t0 = time.process_time(), time.perf_counter()
+            done = await asyncio.gather(*(one(o, k) for k, o in enumerate(owners)))
+            secs = time.perf_counter() - t0
+            cpu = time.process_time() - cpu0
+        finally:
+            gc.unfreeze()
+        commits = store.batches - batches0
+    return CoreResult(sum(done), secs, [], 0, 0, 0, [], commits, db, raw_ids, cpu)
+
+
 def raw_run(root: Path, sizes: list[int], synchronous: str) -> tuple[int, float, int]:
     """Plain sqlite3: one row per turn of the same size, WAL, same synchronous, one commit each.
     Returns (rows, seconds, payload bytes)."""

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.core import TURNS_PER_REFLECTION, core_run, raw_run, scan_db
+from bench.core import TURNS_PER_REFLECTION, core_run, raw_run, scan_db, store_run, typical_states
 from bench.stages import med, open_loop, pct, run_stages
 
 REQUIRED_KEYS = ("core_vs_raw_normal", "core_vs_raw_full", "p99_ms_at_100_per_s", "match_ms_4000", "scrub_ms_4000",
@@ -72,7 +72,8 @@ async def core_section(root: Path, users: int, rounds: int, quiet: bool) -> dict
     res: dict[str, Any] = {}
     for sync in ("NORMAL", "FULL"):
         res[sync] = {"core": [], "raw": [], "ratio": [], "p50": [], "p99": [], "reads": [], "writes": [],
-                     "compiles": 0, "commits": [], "turns": 0, "rows": 0}
+                     "compiles": 0, "commits": [], "turns": 0, "rows": 0, "store": [], "store_ratio": []}
+    states = typical_states()
     # calibration run (warm-up; its sealed sizes seed a raw run that goes first in its round)
     cal = await core_run(root, min(users, 50), "NORMAL", seed=999)
     last_sizes = {"NORMAL": cal.seal_sizes, "FULL": cal.seal_sizes}
@@ -82,15 +83,17 @@ async def core_section(root: Path, users: int, rounds: int, quiet: bool) -> dict
         for sync in syncs:
             acc = res[sync]
             core_first = (r // 2) % 2 == 0
-            order = ("core", "raw") if core_first else ("raw", "core")
-            core = raw = None
+            order = ("core", "raw", "store") if core_first else ("store", "raw", "core")
+            core = raw = floor = None
             for v in order:
                 if v == "core":
                     core = await core_run(root, users, sync, seed=r + 1)
                     last_sizes[sync] = core.seal_sizes
+                elif v == "store":
+                    floor = await store_run(root, users, sync, states)
                 else:
                     raw = raw_run(root, row_sizes(last_sizes[sync], users * TURNS_PER_REFLECTION), sync)
-            assert core is not None and raw is not None
+            assert core is not None and raw is not None and floor is not None
             # compared outputs: the same number of rows written per turn, of the same sizes
             if raw[0] != core.turns:
                 raise AssertionError(f"raw rows {raw[0]} != core turns {core.turns}")
@@ -99,6 +102,8 @@ async def core_section(root: Path, users: int, rounds: int, quiet: bool) -> dict
             acc["core"].append(core.per_s)
             acc["raw"].append(raw[0] / raw[1])
             acc["ratio"].append(core.per_s / (raw[0] / raw[1]))
+            acc["store"].append(floor.per_s)
+            acc["store_ratio"].append(floor.per_s / (raw[0] / raw[1]))
             acc["p50"].append(pct(core.lat, 0.5))
             acc["p99"].append(pct(core.lat, 0.99))
             acc["reads"].append(core.reads / core.turns)
@@ -112,8 +117,13 @@ async def core_section(root: Path, users: int, rounds: int, quiet: bool) -> dict
                 raise AssertionError(f"row counts wrong after the run: {scan['counts']} (users={users} + 1 warm-up)")
             if scan["leaks"]:
                 raise AssertionError(f"raw ids or test identifiers reached the database: {scan['leaks'][:5]}")
+            floor_scan = scan_db(floor.path, floor.raw_ids)
+            if floor_scan["counts"]["sessions"] != users + 1 or floor_scan["leaks"]:
+                raise AssertionError(f"store-alone run: {floor_scan['counts']}, leaks {floor_scan['leaks'][:5]}")
             shutil.rmtree(core.path.parent, ignore_errors=True)
-            _log(quiet, f"  round {r + 1}/{rounds} {sync}: core {core.per_s:,.0f} turns/s, raw {raw[0] / raw[1]:,.0f} inserts/s")
+            shutil.rmtree(floor.path.parent, ignore_errors=True)
+            _log(quiet, f"  round {r + 1}/{rounds} {sync}: core {core.per_s:,.0f} turns/s, raw {raw[0] / raw[1]:,.0f} "
+                        f"inserts/s, store alone {floor.per_s:,.0f} turns/s")
     res["scans"] = len(scans)
     return res
 
@@ -200,7 +210,9 @@ async def run_all(users: int, quick: bool, scaling: bool, idle: int | None, e2e_
         "rounds": rounds, "users": users, "quick": quick, "seconds": time.perf_counter() - t_all,
         "core": {sync: {"turns_per_round": core[sync]["turns"],
                         "core_turns_per_s": spread(core[sync]["core"]), "raw_inserts_per_s": spread(core[sync]["raw"]),
-                        "ratio": spread(core[sync]["ratio"]), "p50_ms": spread([x * 1e3 for x in core[sync]["p50"]]),
+                        "ratio": spread(core[sync]["ratio"]),
+                        "store_alone_turns_per_s": spread(core[sync]["store"]),
+                        "store_alone_vs_raw": spread(core[sync]["store_ratio"]), "p50_ms": spread([x * 1e3 for x in core[sync]["p50"]]),
                         "p99_ms": spread([x * 1e3 for x in core[sync]["p99"]]),
                         "db_reads_per_turn": spread(core[sync]["reads"]), "db_writes_per_turn": spread(core[sync]["writes"]),
                         "db_round_trips_per_turn": statistics.median(core[sync]["reads"]) + statistics.median(core[sync]["writes"]),
@@ -249,6 +261,7 @@ def table(r: dict[str, Any]) -> str:
         row(f"core turns/s ({sync}, {r['users']} supervisees)", fmt(c["core_turns_per_s"], 1, 0))
         row(f"raw sqlite3 inserts/s ({sync})", fmt(c["raw_inserts_per_s"], 1, 0))
         row(f"core / raw ({sync})", fmt(c["ratio"], 1, 3), ">= 0.5")
+        row(f"  floor: store alone / raw ({sync})", fmt(c["store_alone_vs_raw"], 1, 3), "(no flow: the ceiling)")
         row(f"turn p50 / p99 ms ({sync}, closed loop)", f"{c['p50_ms']['median']:.2f} / {c['p99_ms']['median']:.1f}")
         row(f"db round trips per turn ({sync})", f"{c['db_round_trips_per_turn']:.2f}", "1")
     row("template compiles in timed turns", str(r["core"]["NORMAL"]["template_compiles_in_timed_turns"]
