@@ -315,6 +315,14 @@ class _Data:
         tld_list = sorted(tlds, key=len, reverse=True)
         self.rules = _build_rules(tld_list)
         self.anchors = _build_anchors(tld_list)
+        # the same patterns with re.ASCII, used on ASCII text (see _ascii_ok: identical matches there)
+        self.rules_ascii = [_ascii(r.regex) for r in self.rules]
+        self.anchors_ascii = {k: (_ascii(rx), b, f) for k, (rx, b, f) in self.anchors.items()}
+        # "dottld" when the text has no "dot" in any case: only the "." branch of its hit pattern can match
+        rx, b, f = self.anchors["dottld"]
+        dot_only = _cluster(rf"\.(?:{'|'.join(map(re.escape, tld_list))})\b", 720)
+        self.dottld_dot_only = ((dot_only, b, f), (_ascii(dot_only), b, f))
+        self.combo = _Combo(self.rules, "digits")
 
 
 _DATA: _Data | None = None
@@ -536,6 +544,149 @@ def _windows(text: str, anchor: tuple[re.Pattern, int, int]) -> list[tuple[int, 
     return out
 
 
+def _ascii(rx: re.Pattern) -> re.Pattern:
+    return re.compile(rx.pattern, (rx.flags & ~re.UNICODE) | re.ASCII)
+
+
+# `\s` also matches these four in Unicode mode, not with re.ASCII; every other ASCII character is
+# classified the same (`\w`, `\d`, `\s`, `\b`, case folding), so on ASCII text without them the
+# re.ASCII twins of the patterns match exactly the same spans, faster.
+_INFO_SEPARATORS = ("\x1c", "\x1d", "\x1e", "\x1f")
+
+
+def _ascii_ok(text: str) -> bool:
+    return text.isascii() and not any(c in text for c in _INFO_SEPARATORS)
+
+
+# digits -> "1", everything else -> "0" (ASCII text only): the digit-cluster anchors then become
+# literal-only patterns, which `re` scans much faster than the `\d` / `\D` classes
+_DIGIT_MASK = bytes(49 if 48 <= c <= 57 else 48 for c in range(256))
+_MASK_CLUSTERS = {  # anchor -> the digit-cluster regex of _build_anchors, on the mask
+    "digits": re.compile(rb"1(?:0{0,207}1)*"),
+    "near": re.compile(rb"1(?:0{0,73}1)*"),
+}
+
+
+def _merge_windows(spans: Iterable[tuple[int, int]], n: int, back: int, fwd: int) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for s, e in spans:
+        lo, hi = max(0, s - back), min(n, e + fwd)
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(hi, out[-1][1]))
+        else:
+            out.append((lo, hi))
+    return out
+
+
+def _split_first(pattern: str) -> tuple[str, str]:
+    """A rule pattern -> (its first consuming character class, the rest)."""
+    if pattern.startswith("\\"):
+        return pattern[:2], pattern[2:]
+    assert pattern.startswith("[")
+    i = 1
+    while pattern[i] != "]":
+        i += 2 if pattern[i] == "\\" else 1
+    return pattern[:i + 1], pattern[i + 1:]
+
+
+def _rename_groups(pattern: str, prefix: str) -> str:
+    """Give every capturing group of `pattern` a name starting with `prefix` (back-references too),
+    so several rules can share one expression."""
+    out: list[str] = []
+    i, n, k, in_class = 0, len(pattern), 0, False
+    number: dict[str, str] = {}
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            nxt = pattern[i + 1]
+            if nxt.isdigit() and nxt != "0" and not in_class:
+                out.append(f"(?P={number[nxt]})")
+            else:
+                out.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+            out.append(c)
+            i += 1
+            continue
+        if c == "[":
+            in_class = True
+            out.append(c)
+            i += 1
+            if pattern[i] == "^":
+                out.append("^")
+                i += 1
+            if pattern[i] == "]":
+                out.append("]")
+                i += 1
+            continue
+        if c == "(":
+            if pattern.startswith("(?P<", i):
+                j = pattern.index(">", i)
+                k += 1
+                name = f"{prefix}{pattern[i + 4:j]}"
+                number[str(k)] = name
+                out.append(f"(?P<{name}>")
+                i = j + 1
+                continue
+            if pattern.startswith("(?P=", i):
+                j = pattern.index(")", i)
+                out.append(f"(?P={prefix}{pattern[i + 4:j]})")
+                i = j + 1
+                continue
+            if not pattern.startswith("(?", i):
+                k += 1
+                name = f"{prefix}g{k}"
+                number[str(k)] = name
+                out.append(f"(?P<{name}>")
+                i += 1
+                continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+class _Combo:
+    """The rules of one anchor whose first character is a digit, "(" or "+", as ONE expression.
+
+    At every start position it tries each rule (its first class as a look-behind after the one
+    consumed character, the rest inside a look-ahead whose group records where that rule's match
+    ends), and matches only where at least one rule does. `_structured` then replays `finditer`
+    per rule (a rule's next match starts at or after the end of its previous one), so the
+    candidates are exactly those of running each rule on its own, with one scan instead of fifteen.
+    """
+
+    FIRST = r"[\d(+]"
+
+    def __init__(self, rules: list[_Rule], anchor: str) -> None:
+        members: list[tuple[int, str, str]] = []
+        for i, rule in enumerate(rules):
+            if rule.anchor != anchor or rule.regex.flags & ~re.UNICODE:
+                continue
+            first, rest = _split_first(rule.regex.pattern)
+            if first not in (r"\d", r"[\d(+]", "[19]", r"\+"):
+                continue
+            members.append((i, first, rest))
+        parts = [self.FIRST]
+        for i, first, rest in members:
+            parts.append(f"(?:(?<={first})(?=(?P<w{i}>{_rename_groups(rest, f'r{i}_')}))|)")
+        tail = "(?!)"
+        for i, _f, _r in reversed(members):
+            tail = f"(?(w{i})|{tail})"
+        pattern = "".join(parts) + tail
+        self.regex = re.compile(pattern)
+        self.regex_ascii = re.compile(pattern, re.ASCII)
+        self.rules = frozenset(i for i, _f, _r in members)
+        gi = self.regex.groupindex
+        # (rule index, group of the whole match's rest, group of the value or 0)
+        self.members = tuple(
+            (i, gi[f"w{i}"], gi[f"r{i}_{rules[i].group}"] if isinstance(rules[i].group, str) else 0)
+            for i, _f, _r in members
+        )
+        assert all(rules[i].group == 0 or gv for i, _w, gv in self.members)
+
+
 # ---------------------------------------------------------------- keys for numbering
 
 def _value_key(kind: str, s: str) -> str:
@@ -638,6 +789,58 @@ def _places(text: str, d: _Data) -> list[tuple[int, int, int, str, str]]:
     return out
 
 
+def _run_combo(text: str, d: _Data, fast: bool, low: str, windows: dict, feats: dict, needs_ok: dict,
+               cands: list) -> None:
+    """The rules of d.combo, as if each ran `finditer` on its own over its windows (see _Combo)."""
+    combo = d.combo
+    rules = d.rules
+    active = [(i, gw, gv) for i, gw, gv in combo.members if not rules[i].gate or any(g in low for g in rules[i].gate)]
+    if not active:
+        return
+    anchor = rules[active[0][0]].anchor
+    spans = windows.get(anchor)
+    if spans is None:
+        spans = windows[anchor] = _anchor_windows(text, anchor, d, fast, low)
+    regex = combo.regex_ascii if fast else combo.regex
+    for lo, hi in spans:
+        last_end = dict.fromkeys(combo.rules, -1)  # per rule: where its own finditer would resume
+        for m in regex.finditer(text, lo, hi):
+            s = m.start()
+            regs = m.regs
+            for i, gw, gv in active:
+                e = regs[gw][1]
+                if e < 0 or s < last_end[i]:
+                    continue
+                last_end[i] = e
+                rule = rules[i]
+                need = rule.need
+                if need:
+                    ok = needs_ok.get((lo, hi, need))
+                    if ok is None:
+                        ok = needs_ok[(lo, hi, need)] = all(_has(text, lo, hi, chars, feats) for chars in need)
+                    if not ok:
+                        continue
+                vs, ve = regs[gv] if gv else (s, e)
+                if vs == ve:
+                    continue
+                if rule.check is not None and not rule.check(text[vs:ve]):
+                    continue
+                cands.append((vs - ve, rule.priority, vs, rule.kind, ve))
+
+
+def _anchor_windows(text: str, name: str, d: _Data, fast: bool, low: str) -> list[tuple[int, int]]:
+    """_windows(text, d.anchors[name]), computed the cheapest equivalent way."""
+    if fast:
+        mask_rx = _MASK_CLUSTERS.get(name)
+        if mask_rx is not None:  # digit clusters on the digit mask (ASCII text: `\d` is [0-9])
+            _rx, back, fwd = d.anchors[name]
+            mask = text.encode("ascii").translate(_DIGIT_MASK)
+            return _merge_windows(map(re.Match.span, mask_rx.finditer(mask)), len(text), back, fwd)
+    if name == "dottld" and "dot" not in low:
+        return _windows(text, d.dottld_dot_only[1 if fast else 0])
+    return _windows(text, (d.anchors_ascii if fast else d.anchors)[name])
+
+
 def _structured(text: str, d: _Data) -> list[tuple[int, int, str, str]]:
     cands: list[tuple[int, int, int, str, int]] = []  # (-length, priority, start, kind, end)
     windows: dict[str, list[tuple[int, int]]] = {}
@@ -646,7 +849,16 @@ def _structured(text: str, d: _Data) -> list[tuple[int, int, str, str]]:
     whole = ((0, len(text)),)
     low = text.lower()
     span = re.Match.span
-    for rule in d.rules:
+    fast = _ascii_ok(text)
+    regexes = d.rules_ascii if fast else [r.regex for r in d.rules]
+    combo = d.combo
+    combo_done = False
+    for ri, rule in enumerate(d.rules):
+        if ri in combo.rules:
+            if not combo_done:
+                combo_done = True
+                _run_combo(text, d, fast, low, windows, feats, needs_ok, cands)
+            continue
         if rule.gate and not any(g in low for g in rule.gate):
             continue
         if rule.anchor is None:
@@ -654,8 +866,9 @@ def _structured(text: str, d: _Data) -> list[tuple[int, int, str, str]]:
         else:
             spans = windows.get(rule.anchor)  # type: ignore[assignment]
             if spans is None:
-                spans = windows[rule.anchor] = _windows(text, d.anchors[rule.anchor])
+                spans = windows[rule.anchor] = _anchor_windows(text, rule.anchor, d, fast, low)
         kind, group, check, need, prio = rule.kind, rule.group, rule.check, rule.need, rule.priority
+        regex = regexes[ri]
         plain = group == 0 and check is None and kind not in ("URL", "NAME")
         for lo, hi in spans:
             if need:
@@ -665,9 +878,9 @@ def _structured(text: str, d: _Data) -> list[tuple[int, int, str, str]]:
                 if not ok:
                     continue
             if plain:  # no per-match work beyond the span (hostile input can give 30,000 matches)
-                cands += [(s - e, prio, s, kind, e) for s, e in map(span, rule.regex.finditer(text, lo, hi)) if s != e]
+                cands += [(s - e, prio, s, kind, e) for s, e in map(span, regex.finditer(text, lo, hi)) if s != e]
                 continue
-            for m in rule.regex.finditer(text, lo, hi):
+            for m in regex.finditer(text, lo, hi):
                 s, e = m.span(group)
                 if s == e:
                     continue
