@@ -207,6 +207,24 @@ class SmartView:
 
 
 @dataclass(frozen=True)
+class SmartRows(Output):
+    """The SMART objectives suggested at the close, as a list: content only, rendered once.
+    `template` differs for the closing summary and the journal entry."""
+
+    cacheable: ClassVar[bool] = True
+    block: ClassVar[bool] = True
+    rows: tuple[SmartView, ...]
+    name: str = "flow/smart.j2"
+
+    @property
+    def template(self) -> str:  # type: ignore[override]
+        return self.name
+
+    def context(self) -> dict[str, Any]:
+        return {"smart": self.rows}
+
+
+@dataclass(frozen=True)
 class Summary(Output):
     template: ClassVar[str] = "flow/summary.j2"
     cacheable: ClassVar[bool] = True
@@ -221,6 +239,11 @@ class Summary(Output):
     risk: tuple[RiskView, ...]
     smart: tuple[SmartView, ...]
     carry: FollowUp | None  # a follow-up to take to supervision
+
+    def context(self) -> dict[str, Any]:
+        ctx = super().context()
+        ctx["smart_rows"] = SmartRows(self.smart) if self.smart else None
+        return ctx
 
 
 @dataclass(frozen=True)
@@ -683,7 +706,8 @@ class Flow:
 
         p = s.preview or self._build_preview(s)
         summary = self._summary(s)
-        text = render("journal/entry.md.j2", target="plain", preview=p, summary=summary, pack_name=self.pack.name)
+        text = render("journal/entry.md.j2", target="plain", preview=p, summary=summary, pack_name=self.pack.name,
+                      smart_rows=SmartRows(summary.smart, "journal/smart.md.j2") if summary.smart else None)
         entry = NewEntry(
             text=text, answers={it["id"]: it["answer"] for it in p["items"]},
             topics=[t for t, _label, _n in summary.topics], case=p["case"],
