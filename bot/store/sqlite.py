@@ -82,7 +82,10 @@ def ts(dt: datetime) -> str:
     """Fixed-width UTC text, so string order is time order."""
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    elif dt.tzinfo is not timezone.utc:
+        dt = dt.astimezone(timezone.utc)
+    # isoformat is ~4x cheaper than strftime (every write stamps a row); the year is always 4 digits
+    return dt.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def parse_ts(text: str) -> datetime:
