@@ -32,8 +32,8 @@ import threading
 from bisect import bisect_left, bisect_right
 import unicodedata
 from dataclasses import dataclass
-from itertools import accumulate
-from operator import itemgetter
+from itertools import accumulate, compress, count
+from operator import itemgetter, not_
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -322,7 +322,12 @@ class _Data:
         rx, b, f = self.anchors["dottld"]
         dot_only = _cluster(rf"\.(?:{'|'.join(map(re.escape, tld_list))})\b", 720)
         self.dottld_dot_only = ((dot_only, b, f), (_ascii(dot_only), b, f))
-        self.combo = _Combo(self.rules, "digits")
+        self.combos = (
+            _Combo(self.rules, "digits", r"[\d(+]", lambda first, rest: first in (r"\d", r"[\d(+]", "[19]", r"\+")),
+            # keyword-led rules: all start at a word start with an ASCII letter
+            _Combo(self.rules, "near", r"[A-Za-z](?<!\w.)", _word_start_rule),
+        )
+        self.combo_of = {i: c for c in self.combos for i in c.rules}
 
 
 _DATA: _Data | None = None
@@ -491,6 +496,13 @@ def _build_rules(tlds: list[str]) -> list[_Rule]:
     return [dataclasses.replace(rule, need=need) if need else rule for rule, need in zip(r, _NEEDS)]
 
 
+# a special need: an ASCII letter right next to a digit ("x1", "1x"); the alphanumeric ID rule
+# consumes such a pair whichever way it matches
+_ADJ = "letter-digit"
+_ADJ_RX = re.compile(r"[A-Za-z]\d|\d[A-Za-z]")
+# ASCII text: digits -> "1", letters -> "a", the rest -> "0"; the pair is then a bytes.find
+_CLASS_MASK = bytes(49 if 48 <= c <= 57 else 97 if 65 <= c <= 90 or 97 <= c <= 122 else 48 for c in range(256))
+
 # per rule above, in order (digit-anchored rules only; see _Rule.need)
 _NEEDS: tuple[tuple[str, ...], ...] = (
     (), (), (), (), (), (),                          # MENTION, EMAIL x2, URL x2, HANDLE @
@@ -502,7 +514,7 @@ _NEEDS: tuple[tuple[str, ...], ...] = (
     ("A",), ("A",), ("-",),                          # POSTCODE
     ("- ",), (), ("A",), (), ("A",), ("A",),         # ID: SSN, NHS, NI, card, keyword, vehicle
     (), ("0+",), ("+",), ("-.",),                    # PHONE
-    (), ("A",), (),                                  # ID digits, ID alphanumeric, NAME initials
+    (), ("A", _ADJ), (),                             # ID digits, ID alphanumeric, NAME initials
 )
 
 
@@ -647,8 +659,18 @@ def _rename_groups(pattern: str, prefix: str) -> str:
     return "".join(out)
 
 
+def _letters_only(cls: str) -> bool:
+    rx = re.compile(cls)
+    return all(rx.fullmatch(chr(c)) is None or chr(c).isascii() and chr(c).isalpha() for c in range(0x3000))
+
+
+def _word_start_rule(first: str, rest: str) -> bool:
+    """A rule starting with ASCII letters and the guard "not after a word character"."""
+    return _letters_only(first) and (rest.startswith(r"(?<!\w.)") or rest.startswith(rf"(?<!\w{first})"))
+
+
 class _Combo:
-    """The rules of one anchor whose first character is a digit, "(" or "+", as ONE expression.
+    """Several rules of one anchor (e.g. those whose first character is a digit, "(" or "+") as ONE expression.
 
     At every start position it tries each rule (its first class as a look-behind after the one
     consumed character, the rest inside a look-ahead whose group records where that rule's match
@@ -657,18 +679,17 @@ class _Combo:
     candidates are exactly those of running each rule on its own, with one scan instead of fifteen.
     """
 
-    FIRST = r"[\d(+]"
-
-    def __init__(self, rules: list[_Rule], anchor: str) -> None:
+    def __init__(self, rules: list[_Rule], anchor: str, head: str, takes: Callable[[str, str], bool]) -> None:
+        """`head`: one character class (then optional guards) every member's match starts with;
+        `takes(first, rest)`: whether a rule of this anchor can join (its match implies `head`)."""
         members: list[tuple[int, str, str]] = []
         for i, rule in enumerate(rules):
             if rule.anchor != anchor or rule.regex.flags & ~re.UNICODE:
                 continue
             first, rest = _split_first(rule.regex.pattern)
-            if first not in (r"\d", r"[\d(+]", "[19]", r"\+"):
-                continue
-            members.append((i, first, rest))
-        parts = [self.FIRST]
+            if takes(first, rest):
+                members.append((i, first, rest))
+        parts = [head]
         for i, first, rest in members:
             parts.append(f"(?:(?<={first})(?=(?P<w{i}>{_rename_groups(rest, f'r{i}_')}))|)")
         tail = "(?!)"
@@ -726,6 +747,14 @@ def _has(text: str, lo: int, hi: int, chars: str, cache: dict[tuple[int, int, st
     if got is None:
         if chars == "A":
             got = _ALPHA.search(text, lo, hi) is not None
+        elif chars == _ADJ:
+            if text.isascii():
+                mask = cache.get(_ADJ)  # type: ignore[call-overload]
+                if mask is None:
+                    mask = cache[_ADJ] = text.encode("ascii").translate(_CLASS_MASK)  # type: ignore[index]
+                got = mask.find(b"a1", lo, hi) != -1 or mask.find(b"1a", lo, hi) != -1
+            else:
+                got = _ADJ_RX.search(text, lo, hi) is not None
         else:
             got = any(text.find(ch, lo, hi) != -1 for ch in chars)
         cache[key] = got
@@ -789,10 +818,9 @@ def _places(text: str, d: _Data) -> list[tuple[int, int, int, str, str]]:
     return out
 
 
-def _run_combo(text: str, d: _Data, fast: bool, low: str, windows: dict, feats: dict, needs_ok: dict,
+def _run_combo(combo: _Combo, text: str, d: _Data, fast: bool, low: str, windows: dict, feats: dict, needs_ok: dict,
                cands: list) -> None:
-    """The rules of d.combo, as if each ran `finditer` on its own over its windows (see _Combo)."""
-    combo = d.combo
+    """The rules of `combo`, as if each ran `finditer` on its own over its windows (see _Combo)."""
     rules = d.rules
     active = [(i, gw, gv) for i, gw, gv in combo.members if not rules[i].gate or any(g in low for g in rules[i].gate)]
     if not active:
@@ -851,13 +879,14 @@ def _structured(text: str, d: _Data) -> list[tuple[int, int, str, str]]:
     span = re.Match.span
     fast = _ascii_ok(text)
     regexes = d.rules_ascii if fast else [r.regex for r in d.rules]
-    combo = d.combo
-    combo_done = False
+    combo_of = d.combo_of
+    combos_done: set[int] = set()
     for ri, rule in enumerate(d.rules):
-        if ri in combo.rules:
-            if not combo_done:
-                combo_done = True
-                _run_combo(text, d, fast, low, windows, feats, needs_ok, cands)
+        combo = combo_of.get(ri)
+        if combo is not None:
+            if id(combo) not in combos_done:
+                combos_done.add(id(combo))
+                _run_combo(combo, text, d, fast, low, windows, feats, needs_ok, cands)
             continue
         if rule.gate and not any(g in low for g in rule.gate):
             continue
@@ -959,10 +988,9 @@ def _names(text: str, d: _Data, taken: list[tuple[int, int, str, str]]) -> list[
     offs = [0, *accumulate(map(len, parts))]
     starts = offs[1::2][:n]
     ends = offs[2::2]
-    if ascii_text:  # same token boundaries in the lower-cased text
-        lwords = split(text.lower())[1::2]
-    else:
-        lwords = [w.lower() for w in words]
+    # tokens hold no space and lower-casing never makes one, so this is [w.lower() for w in words] in C
+    # (a final sigma is lowered the same: a space, like a string edge, is neither cased nor case-ignorable)
+    lwords = " ".join(words).lower().split(" ")
 
     def gap(i: int) -> str:  # text between token i-1 and token i
         return parts[2 * i] if i > 0 else ""
@@ -1002,7 +1030,7 @@ def _names(text: str, d: _Data, taken: list[tuple[int, int, str, str]]) -> list[
 
     skip_until = 0
     skip = d.skip_tokens
-    for idx in [i for i, w in enumerate(words) if w not in skip]:
+    for idx in compress(count(), map(not_, map(skip.__contains__, words))):  # tokens not in skip, in C
         if idx < skip_until or blocked[idx]:
             continue
         w = words[idx]
@@ -1148,7 +1176,7 @@ def _names(text: str, d: _Data, taken: list[tuple[int, int, str, str]]) -> list[
     # confirmation: other occurrences of a found name
     confirmed = {lwords[k] for k in _ones(is_name) if len(words[k]) > 1}
     if confirmed:
-        for k in [i for i, lw in enumerate(lwords) if lw in confirmed]:
+        for k in compress(count(), map(confirmed.__contains__, lwords)):
             if is_name[k] or blocked[k]:
                 continue
             w = words[k]
