@@ -71,3 +71,81 @@ def test_split_properties(parts, limit):
     assert sum(len(MARKER.findall(c)) for c in chunks) == len(MARKER.findall(text))
     for c in chunks[1:]:
         assert not MARKER.match(c) or len(c.split()[0]) > 0
+
+
+# ------------------------------------------------------------------ reused renderings, the sandbox memo
+
+
+def _answered(text: str):  # the outputs of a first answer
+    from bot.core.flow import Event, flow_for
+
+    flow = flow_for()
+    st_, _ = flow.start(case="A.B.")
+    st_, _ = flow.step(st_, Event("consent", "A.B."))
+    return flow.step(st_, Event("answer", text))[1]
+
+
+def test_outputs_holding_a_persons_words_are_never_kept_for_reuse(monkeypatch):
+    """Only content-only outputs are reused: what a person wrote (their cue words in the
+    passages' "What I noticed", their answers in the preview) is rendered afresh and not kept."""
+    from bot.core.flow import Event, Passages, Preview, flow_for
+
+    kept: list[str] = []
+    real = render_mod._render_cached
+
+    def recording(output, target):
+        kept.append(repr(output))  # everything the cache would hold as a key
+        return real(output, target)
+
+    monkeypatch.setattr(render_mod, "_render_cached", recording)
+    flow = flow_for()
+    st_, _ = flow.start(case="A.B.")
+    st_, _ = flow.step(st_, Event("consent", "A.B."))
+    shown = []
+    for answer in ("She was flooded and overwhelmed, then totally shut down with Ms Quillfeather.",
+                   "Her culture and family norms matter; I noticed my bias. Call 07700 900461.",
+                   "Rigid, stuck and numb.", "Overwhelmed again.", "Quillfeather felt chaotic.", "Frozen."):
+        st_, outs = flow.step(st_, Event("answer", answer))
+        shown += outs
+    assert any(isinstance(o, Preview) for o in shown)
+    texts = [render_mod.render_output(o, "discord") for o in shown if o.template]
+    passages = next(o for o in shown if isinstance(o, Passages))
+    assert '"flooded"' in render_mod.render_output(passages, "discord")
+    assert any("From the source:" in t for t in texts) and any("Summary of your reflection" in t for t in texts)
+    assert kept, "content-only outputs (questions, sources, summary) go through the cache"
+    joined = " ".join(kept)
+    for words in ("flooded", "overwhelmed", "Quillfeather", "07700"):  # none of these is in the content
+        assert words not in joined
+    assert not Passages.cacheable and not Preview.cacheable
+
+
+def test_reused_rendering_equals_a_fresh_one_for_each_target():
+    outs = _answered("Everything felt chaotic and then rigid; I wondered about her culture and family norms.")
+    for target in ("plain", "discord"):
+        for o in outs:
+            first = render_mod.render_output(o, target)
+            again = render_mod.render_output(o, target)
+            fresh = render_mod.render(o.template, target=target, **o.context())
+            assert first == again == fresh
+    q = next(o for o in outs if type(o).__name__ == "Question")
+    assert render_mod.render_output(q, "plain") != render_mod.render_output(q, "discord") or "-" not in q.text
+
+
+def test_sandbox_verdicts_stay_the_same_when_remembered():
+    """The remembered attribute verdicts refuse the same things on every render, not only the first."""
+    from jinja2.exceptions import SecurityError
+
+    env = render_mod.environment()
+    for _ in range(3):
+        for src, ctx in (("{{ xs.append(1) }}", {"xs": [1]}), ("{{ d.clear() }}", {"d": {"a": 1}}),
+                         ("{{ f.__globals__ }}", {"f": test_sandbox_verdicts_stay_the_same_when_remembered}),
+                         ("{{ s.__class__ }}", {"s": "x"})):
+            try:
+                out = env.from_string(src).render(**ctx)
+            except SecurityError:
+                continue
+            except Exception as exc:  # StrictUndefined: an unsafe attribute is undefined, never returned
+                assert "unsafe" in str(exc) or "undefined" in str(exc).lower(), exc
+                continue
+            raise AssertionError(f"{src} rendered {out!r}")
+    assert env.from_string("{{ xs.index(2) }}").render(xs=[1, 2]) == "1"
