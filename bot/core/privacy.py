@@ -400,6 +400,7 @@ _SUFFIX = (r"(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Dr|Boulevard|Blvd|Cou
            r"|Park|Trail|Green)")
 _STREET_WORDS = ("Street|Road|Avenue|Lane|Drive|Boulevard|Terrace|Crescent|Grove|Gardens|Mews|Blvd|Ave|Rd|Parkway|Highway"
                  "|Square")
+_STREET_WORD_LIST = tuple(_STREET_WORDS.split("|"))
 # octet of an IPv4 address after its first digit has been consumed
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _OCTET_REST = r"(?:(?<=2)5[0-5]|(?<=2)[0-4]\d|(?<=1)\d\d|(?<=[1-9])\d|)"
@@ -710,11 +711,16 @@ class _Combo:
 
 # ---------------------------------------------------------------- keys for numbering
 
+_SPELLED_AT_DOT = re.compile(r"\b(?:dot|at)\b")
+_NON_WORD = re.compile(r"[\W_]+")
+_SPACES = re.compile(r"\s+")
+
+
 def _value_key(kind: str, s: str) -> str:
     low = s.lower()
     if kind == "EMAIL":
-        low = re.sub(r"\b(?:dot|at)\b", "", low)
-        return re.sub(r"[\W_]+", "", low)
+        low = _SPELLED_AT_DOT.sub("", low)
+        return _NON_WORD.sub("", low)
     if kind == "PHONE":
         d = _digits(s)
         if d.startswith("44"):
@@ -725,8 +731,8 @@ def _value_key(kind: str, s: str) -> str:
             d = d[1:]
         return d
     if kind in ("ID", "POSTCODE", "IP", "MENTION", "HANDLE", "AGE"):
-        return re.sub(r"[\W_]+", "", low)
-    return re.sub(r"\s+", " ", low).strip(" .,")
+        return _NON_WORD.sub("", low)
+    return _SPACES.sub(" ", low).strip(" .,")
 
 
 # ---------------------------------------------------------------- the scrubber
@@ -864,6 +870,8 @@ def _anchor_windows(text: str, name: str, d: _Data, fast: bool, low: str) -> lis
             _rx, back, fwd = d.anchors[name]
             mask = text.encode("ascii").translate(_DIGIT_MASK)
             return _merge_windows(map(re.Match.span, mask_rx.finditer(mask)), len(text), back, fwd)
+    if name == "street" and not any(w in text for w in _STREET_WORD_LIST):
+        return []  # every hit contains one of these words as written
     if name == "dottld" and "dot" not in low:
         return _windows(text, d.dottld_dot_only[1 if fast else 0])
     return _windows(text, (d.anchors_ascii if fast else d.anchors)[name])
@@ -940,9 +948,11 @@ def _structured(text: str, d: _Data) -> list[tuple[int, int, str, str]]:
     return chosen
 
 
-_TOKEN_SPLIT = re.compile("(" + _TOKEN.pattern + ")")
+# possessive repeats: nothing after a token's letters can use fewer of them, so the tokens are the
+# same as _TOKEN's, with less backtracking bookkeeping
+_TOKEN_SPLIT = re.compile(r"([^\W\d_]++(?:['’](?!(?i:s|t|re|ve|ll|d|m)\b)[^\W\d_]++)*+)")
 # the same tokens for ASCII text, with plain letter classes (faster than [^\W\d_])
-_TOKEN_SPLIT_ASCII = re.compile(r"([A-Za-z]+(?:'(?!(?:[sStTdDmM]|[rR][eE]|[vV][eE]|[lL][lL])\b)[A-Za-z]+)*)")
+_TOKEN_SPLIT_ASCII = re.compile(r"([A-Za-z]++(?:'(?!(?:[sStTdDmM]|[rR][eE]|[vV][eE]|[lL][lL])\b)[A-Za-z]++)*+)")
 _CUE_GAP = re.compile(r"[\s,:]{1,3}")
 _ADJ_GAP = re.compile(r"\.?\s{1,3}")
 _PHRASE_GAP = re.compile(r"[\s.,]*")
