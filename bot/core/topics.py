@@ -16,6 +16,8 @@ import bisect
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import compress, islice, product, repeat
+from operator import add, itemgetter, lt, not_
 from pathlib import Path
 from typing import Iterable, Mapping
 
@@ -203,7 +205,27 @@ class CueMatcher:
         for (key, wild), ids in owners.items():
             (self.stems if wild else self.exact)[key] = (written[(key, wild)], tuple(ids))
         self._max_stem = max((len(k) for k in self.stems), default=0)
-        self.pattern = re.compile(r"\b(?=(" + _render(trie) + "))") if trie else re.compile(r"(?!x)x")
+        body = _render(trie) if trie else ""
+        self.pattern = re.compile(r"\b(?=(" + body + "))") if trie else re.compile(r"(?!x)x")
+        # The same expression, tried only just after a non-word character of " " + text: every cue
+        # begins with a word character, where \b means exactly that, and the engine skips the
+        # positions inside words without entering the expression.
+        self._after_gap = (re.compile(r"\W(?=(" + body + "))")
+                           if trie and all(re.match(r"\w", u) for u in trie) else None)
+        # Phrases as they are usually written ("self-harm", "self harm") -> what the cue gives.
+        self._known: dict[str, _Info] = {}
+        for key, (cue, ids) in self.exact.items():
+            info = self._info(key, cue, ids)
+            parts = key.split(" ")
+            if len(parts) <= 5:
+                for seps in product(" -", repeat=len(parts) - 1):
+                    self._known["".join(p + s for p, s in zip(parts, seps + ("",)))] = info
+        self._near = _negator_filter(negation, trie)
+        self._local_breaks = _local_breaks_ok(negation)
+        self._reach = max(negation.window + 2, negation.list_span + 1)
+
+    def _info(self, key: str, cue: str, ids: tuple[str, ...]) -> "_Info":
+        return cue, ids, any(r in self.negatable for r in ids), key
 
     def _lookup(self, words: str) -> tuple[str, tuple[str, ...]] | None:
         key = _WS.sub(" ", words)
@@ -217,54 +239,162 @@ class CueMatcher:
 
     def scan(self, text: str) -> list[CueHit]:
         """Every cue in the text, in order, with `negated` set where negation scope applies."""
-        low = normalise(text)
-        raw: list[CueHit] = []
-        for m in self.pattern.finditer(low):
-            words = m.group(1)
-            found = self._lookup(words)
-            if found is None:  # pragma: no cover - the trie only accepts known cues
-                continue
-            raw.append(CueHit(found[0], words, m.start(1), m.start(1) + len(words), found[1]))
+        starts, words, infos, changed = self._scan(normalise(text))
         hits = []
-        for i, h in enumerate(raw):
-            # A cue swallowed by a longer, different one that starts inside it and runs past
-            # its end ("wants to kill" in "wants to kill herself") gives way to it.
+        for i, (s, w, info) in enumerate(zip(starts, words, infos)):
+            rules, negated = info[1], False
+            if i in changed:
+                kept = changed[i]
+                rules, negated = (rules, True) if kept is None else (kept, False)
+            hits.append(CueHit(info[0], w, s, s + len(w), rules, negated))
+        return hits
+
+    def _scan(self, low: str) -> tuple[list[int], list[str], list["_Info"], dict[int, tuple[str, ...] | None]]:
+        """The cues of lower-cased text as parallel lists (start, words as written, what the cue
+        gives), and the hits negation changes: index -> None (negated) or the rules it keeps."""
+        if self._after_gap is not None:
+            found = list(self._after_gap.finditer(" " + low))  # offset 1: the gap's start is the cue's
+        else:
+            found = list(self.pattern.finditer(low))
+        if not found:
+            return [], [], [], {}
+        starts = list(map(re.Match.start, found))
+        words = list(map(re.Match.group, found, repeat(1)))
+        infos = list(map(self._known.get, words))
+        if None in infos:
+            local = {}
+            for w in dict.fromkeys(compress(words, map(not_, infos))):
+                found_cue = self._lookup(w)
+                if found_cue is None:  # pragma: no cover - the trie only accepts known cues
+                    raise AssertionError(w)
+                local[w] = self._info(_WS.sub(" ", w), *found_cue)
+            infos = list(map(local.get, words, infos))
+        if len(starts) > 1 and any(map(lt, islice(starts, 1, None), map(add, starts, map(len, words)))):
+            starts, words, infos = self._unswallowed(starts, words, infos)
+        changed: dict[int, tuple[str, ...] | None] = {}
+        negatable = list(compress(range(len(starts)), map(itemgetter(2), infos)))
+        if negatable:
+            if self._near is not None:
+                rev, n = low[::-1], len(low)
+                near = self._near.match
+                negatable = [i for i in negatable if near(rev, n - starts[i])]
+            breaks = None
+            for i in negatable:
+                if self._local_breaks:
+                    before = self._clause_before(low, starts[i])
+                else:
+                    if breaks is None:
+                        breaks = [m.end() for m in self.negation.breaks.finditer(low)]
+                    j = bisect.bisect_right(breaks, starts[i]) - 1
+                    before = low[breaks[j] if j >= 0 else 0:starts[i]]
+                info = infos[i]
+                if self._negated(before, words[i]):
+                    kept = tuple(r for r in info[1] if r not in self.negatable)
+                    changed[i] = kept or None
+        return starts, words, infos, changed
+
+    def _unswallowed(self, starts, words, infos):
+        # A cue swallowed by a longer, different one that starts inside it and runs past its end
+        # ("wants to kill" in "wants to kill herself") gives way to it.
+        ends = list(map(add, starts, map(len, words)))
+        keep = []
+        for i in range(len(starts)):
             j, swallowed = i + 1, False
-            while j < len(raw) and raw[j].start < h.end:
-                o = raw[j]
-                if o.start > h.start and o.end > h.end and o.rules != h.rules:
+            while j < len(starts) and starts[j] < ends[i]:
+                if starts[j] > starts[i] and ends[j] > ends[i] and infos[j][1] != infos[i][1]:
                     swallowed = True
                     break
                 j += 1
             if not swallowed:
-                hits.append(h)
-        if not hits:
-            return []
-        breaks = [m.end() for m in self.negation.breaks.finditer(low)]
-        return [self._negate(low, h, breaks) for h in hits]
+                keep.append(i)
+        pick = itemgetter(*keep) if len(keep) > 1 else (lambda xs: (xs[keep[0]],))
+        return list(pick(starts)), list(pick(words)), list(pick(infos))
 
-    def _negate(self, low: str, hit: CueHit, breaks: list[int]) -> CueHit:
-        if not any(r in self.negatable for r in hit.rules):
-            return hit
-        i = bisect.bisect_right(breaks, hit.start) - 1
-        clause_start = breaks[i] if i >= 0 else 0
-        before = low[clause_start:hit.start]
+    def _clause_before(self, low: str, start: int) -> str:
+        """The text of the clause before a cue, as far as negation can see: its last words from
+        the latest clause break (or enough words back that the clause start cannot matter)."""
+        reach, step = self._reach, 128
+        while True:
+            a = max(0, start - step)
+            toks = [m.start() for m in _WORD.finditer(low, a, start)]
+            if len(toks) > reach:
+                r = toks[-reach]  # a whole word: the one before it ends before it
+                break
+            if a == 0:
+                r = 0
+                break
+            step *= 4
+        # r begins a word, so no clause break spans it: breaks found from r are the text's breaks
+        cs = r
+        for m in self.negation.breaks.finditer(low, r, start + 1):
+            if m.end() > start:
+                break
+            cs = m.end()
+        return low[cs:start]
+
+    def _negated(self, before: str, words: str) -> bool:
         comma = before.rfind(",")
         if comma >= 0:
             tail = _WORD.findall(before[comma + 1:])
             continues_list = not tail or self.negation.continues_list(tail)
-            if continues_list and self.phrases_end_lists and len(hit.words.split()) > 1:
+            if continues_list and self.phrases_end_lists and len(words.split()) > 1:
                 continues_list = False
             if not continues_list:
                 before = before[comma + 1:]
-        words = _WORD.findall(before)[-self.negation.window - 1:]
-        if self.negation.count(words) % 2 == 1:
-            negated_rules = tuple(r for r in hit.rules if r in self.negatable)
-            if len(negated_rules) == len(hit.rules):
-                return CueHit(hit.cue, hit.words, hit.start, hit.end, hit.rules, negated=True)
-            kept = tuple(r for r in hit.rules if r not in self.negatable)
-            return CueHit(hit.cue, hit.words, hit.start, hit.end, kept)
-        return hit
+        return self.negation.count(_WORD.findall(before)[-self.negation.window - 1:]) % 2 == 1
+
+
+_Info = tuple  # (cue as written, rule ids, any of them negatable, the cue's words normalised)
+
+
+def _local_breaks_ok(negation: NegationRules) -> bool:
+    """Whether clause breaks can be searched from the start of any word (no break spans a word
+    start): the breaks of `NegationRules.load` with one-word clause breaks."""
+    m = re.fullmatch(r"\[\.;:!\?\\n\(\)\\\[\\\]\\u2014\]\|\\s-\\s(?:\|\\b\(\?:(.*)\)\\b)?", negation.breaks.pattern)
+    if not m or negation.breaks.flags & re.IGNORECASE:
+        return False
+    return m.group(1) is None or all(re.fullmatch(r"[a-z0-9]+", w) for w in m.group(1).split("|"))
+
+
+def _negator_filter(negation: NegationRules, trie: dict) -> re.Pattern[str] | None:
+    """An expression matched on the reversed text at a cue's start: does a word that could negate
+    (a negator, the first word of a negator or not-negator phrase, a contraction) stand among the
+    `window + 1` words before the cue? It may say yes too often, never no too often. A not-negator
+    ("not sure") written with one space is left out: counting skips it too."""
+    firsts = negation._firsts()
+    if not firsts or any(not w or w[0] == "'" or not re.fullmatch(r"[a-z0-9']+", w) for w in firsts):
+        return None
+    if not all(re.fullmatch(r"[a-z0-9']+", u) for u in trie):
+        return None  # a cue must begin with a word letter (see not-negators below)
+    suffix = negation.suffix
+    if not suffix or not re.fullmatch(r"[a-z0-9']+", suffix):
+        return None
+    # words after which a not-negator's first word may be skipped: none may be the first word of
+    # a cue (the cue would stand where the rest of the not-negator should), nor inside a phrase
+    inner = {w for p in negation.phrases + negation.not_negators for w in p[1:]}
+    skips: dict[str, list[tuple[str, ...]]] = {}
+    for p in negation.not_negators:
+        if len(p) > 1 and p[0] not in inner and not p[0].endswith(suffix) and all(
+                re.fullmatch(r"[a-z0-9]+", w) and not _cue_could_start(trie, w) for w in p[1:]):
+            skips.setdefault(p[0], []).append(p[1:])
+    alts = []
+    for w in sorted(firsts, key=lambda w: (-len(w), w)):
+        guard = "".join(rf"(?<![^a-z0-9']{re.escape(' '.join(rest)[::-1] + ' ')})" for rest in skips.get(w, ()))
+        alts.append(guard + re.escape(w[::-1]) + r"(?![a-z0-9'])")
+    alts.append(re.escape(suffix[::-1]))
+    return re.compile(r"[^a-z0-9']*(?:[a-z0-9']+[^a-z0-9']+){0,%d}(?:%s)" % (negation.window, "|".join(alts)))
+
+
+def _cue_could_start(trie: dict, word: str) -> bool:
+    """Could a cue begin with these letters (a phrase's next word, `word*` or a longer word)?"""
+    node = trie
+    for ch in word:
+        if _WILD in node:
+            return True
+        node = node.get(ch)
+        if node is None:
+            return False
+    return True
 
 
 # ---------------------------------------------------------------------------- topics
