@@ -204,7 +204,11 @@ class CueMatcher:
                 _trie_insert(trie, _units(cue))
         for (key, wild), ids in owners.items():
             (self.stems if wild else self.exact)[key] = (written[(key, wild)], tuple(ids))
-        self._max_stem = max((len(k) for k in self.stems), default=0)
+        # stems by their first letters (as many as the shortest stem has, at most 4), longest first
+        self._head = min(4, min((len(k) for k in self.stems), default=1))
+        self._stems_by_head: dict[str, list[tuple[str, tuple[str, tuple[str, ...]]]]] = {}
+        for k in sorted(self.stems, key=len, reverse=True):
+            self._stems_by_head.setdefault(k[:self._head], []).append((k, self.stems[k]))
         body = _render(trie) if trie else ""
         self.pattern = re.compile(r"\b(?=(" + body + "))") if trie else re.compile(r"(?!x)x")
         # The same expression, tried only just after a non-word character of " " + text: every cue
@@ -220,6 +224,16 @@ class CueMatcher:
             if len(parts) <= 5:
                 for seps in product(" -", repeat=len(parts) - 1):
                     self._known["".join(p + s for p, s in zip(parts, seps + ("",)))] = info
+        # and the bare stems and their commonest endings ("trauma", "overwhelmed")
+        for key in self.stems:
+            parts = key.split(" ")
+            if len(parts) <= 3:
+                for seps in product(" -", repeat=len(parts) - 1):
+                    stem = "".join(p + s for p, s in zip(parts, seps + ("",)))
+                    for ending in _ENDINGS:
+                        if stem + ending not in self._known:
+                            found = self._lookup(stem + ending)
+                            self._known[stem + ending] = self._info(_WS.sub(" ", stem + ending), *found)
         self._near = _negator_filter(negation, trie)
         self._local_breaks = _local_breaks_ok(negation)
         self._reach = max(negation.window + 2, negation.list_span + 1)
@@ -228,12 +242,13 @@ class CueMatcher:
         return cue, ids, any(r in self.negatable for r in ids), key
 
     def _lookup(self, words: str) -> tuple[str, tuple[str, ...]] | None:
-        key = _WS.sub(" ", words)
-        if key in self.exact:
-            return self.exact[key]
-        for n in range(min(len(key), self._max_stem), 0, -1):
-            hit = self.stems.get(key[:n])
-            if hit:
+        """The cue of matched words: the exact phrase, else the longest stem they begin with."""
+        key = words if words.isalnum() else _WS.sub(" ", words)
+        hit = self.exact.get(key)
+        if hit:
+            return hit
+        for stem, hit in self._stems_by_head.get(key[:self._head], ()):
+            if key.startswith(stem):
                 return hit
         return None
 
@@ -267,7 +282,7 @@ class CueMatcher:
                 found_cue = self._lookup(w)
                 if found_cue is None:  # pragma: no cover - the trie only accepts known cues
                     raise AssertionError(w)
-                local[w] = self._info(_WS.sub(" ", w), *found_cue)
+                local[w] = self._info(w if w.isalnum() else _WS.sub(" ", w), *found_cue)
             infos = list(map(local.get, words, infos))
         if len(starts) > 1 and any(map(lt, islice(starts, 1, None), map(add, starts, map(len, words)))):
             starts, words, infos = self._unswallowed(starts, words, infos)
@@ -297,16 +312,17 @@ class CueMatcher:
         # A cue swallowed by a longer, different one that starts inside it and runs past its end
         # ("wants to kill" in "wants to kill herself") gives way to it.
         ends = list(map(add, starts, map(len, words)))
-        keep = []
-        for i in range(len(starts)):
-            j, swallowed = i + 1, False
-            while j < len(starts) and starts[j] < ends[i]:
+        n, gone = len(starts), set()
+        for i in compress(range(n - 1), map(lt, islice(starts, 1, None), ends)):
+            j = i + 1
+            while j < n and starts[j] < ends[i]:
                 if starts[j] > starts[i] and ends[j] > ends[i] and infos[j][1] != infos[i][1]:
-                    swallowed = True
+                    gone.add(i)
                     break
                 j += 1
-            if not swallowed:
-                keep.append(i)
+        if not gone:
+            return starts, words, infos
+        keep = [i for i in range(n) if i not in gone]
         pick = itemgetter(*keep) if len(keep) > 1 else (lambda xs: (xs[keep[0]],))
         return list(pick(starts)), list(pick(words)), list(pick(infos))
 
@@ -344,6 +360,7 @@ class CueMatcher:
         return self.negation.count(_WORD.findall(before)[-self.negation.window - 1:]) % 2 == 1
 
 
+_ENDINGS = ("", "s", "es", "ed", "ing", "ion", "ions", "ic", "ive", "ity", "ness", "ly", "al", "ally")
 _Info = tuple  # (cue as written, rule ids, any of them negatable, the cue's words normalised)
 
 
@@ -377,12 +394,24 @@ def _negator_filter(negation: NegationRules, trie: dict) -> re.Pattern[str] | No
         if len(p) > 1 and p[0] not in inner and not p[0].endswith(suffix) and all(
                 re.fullmatch(r"[a-z0-9]+", w) and not _cue_could_start(trie, w) for w in p[1:]):
             skips.setdefault(p[0], []).append(p[1:])
-    alts = []
-    for w in sorted(firsts, key=lambda w: (-len(w), w)):
-        guard = "".join(rf"(?<![^a-z0-9']{re.escape(' '.join(rest)[::-1] + ' ')})" for rest in skips.get(w, ()))
-        alts.append(guard + re.escape(w[::-1]) + r"(?![a-z0-9'])")
-    alts.append(re.escape(suffix[::-1]))
-    return re.compile(r"[^a-z0-9']*(?:[a-z0-9']+[^a-z0-9']+){0,%d}(?:%s)" % (negation.window, "|".join(alts)))
+    trie_n: dict = {}
+    for w in firsts:
+        _trie_insert(trie_n, list(w[::-1]))
+    guards = {w[::-1]: "".join(rf"(?<![^a-z0-9']{re.escape(' '.join(rest)[::-1] + ' ' + w[::-1])})"
+                               for rest in skips.get(w, ())) for w in firsts}
+
+    def render(node: dict, path: str) -> str:
+        alts = [re.escape(u) + render(node[u], path + u) for u in sorted(node) if u != _END]
+        if _END in node:
+            alts.append(r"(?![a-z0-9'])" + guards[path])
+        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+
+    negator = "(?:" + render(trie_n, "") + "|" + re.escape(suffix[::-1]) + ")"
+    # word by word back from the cue, each tried once: a negator here, or skip it and go on
+    rx = negator
+    for _ in range(negation.window):
+        rx = "(?:" + negator + r"|[a-z0-9']++[^a-z0-9']++" + rx + ")"
+    return re.compile(r"[^a-z0-9']*+" + rx)
 
 
 def _cue_could_start(trie: dict, word: str) -> bool:
@@ -428,19 +457,38 @@ class TopicMatcher:
 
     def match(self, text: str) -> list[TopicMatch]:
         """Topics in order of their first cue in the text; negated cues do not count."""
+        starts, words, infos, changed = self.matcher._scan(normalise(text))
         cues: dict[str, list[str]] = {}
         first: dict[str, int] = {}
-        for hit in self.matcher.scan(text):
-            if hit.negated:
-                continue
-            for rid in hit.rules:
-                words = _WS.sub(" ", hit.words)
-                lst = cues.setdefault(rid, [])
-                if words not in lst:
-                    lst.append(words)
-                first.setdefault(rid, hit.start)
+        if changed and None in changed.values():  # negated cues do not count
+            gone = {i for i, r in changed.items() if r is None}
+            keep = [i for i in range(len(starts)) if i not in gone]
+            now = {i: k for k, i in enumerate(keep)}
+            changed = {now[i]: r for i, r in changed.items() if r is not None}
+            starts, infos = [starts[i] for i in keep], [infos[i] for i in keep]
+        if changed:  # partly negated cues keep only their other rules
+            for i, (s, info) in enumerate(zip(starts, infos)):
+                rules = changed.get(i, info[1])
+                for rid in rules or ():
+                    lst = cues.setdefault(rid, [])
+                    if info[3] not in lst:
+                        lst.append(info[3])
+                    first.setdefault(rid, s)
+        elif starts:
+            # each distinct cue (its words, normalised) once, in order of its first place
+            said = list(map(itemgetter(3), infos))
+            at = dict(zip(reversed(said), reversed(starts)))
+            gives = dict(zip(said, infos))
+            for words in dict.fromkeys(said):
+                for rid in gives[words][1]:
+                    lst = cues.get(rid)
+                    if lst is None:
+                        cues[rid] = [words]
+                        first[rid] = at[words]
+                    else:
+                        lst.append(words)
         out = []
-        for rid in sorted(cues, key=lambda r: first[r]):
+        for rid in sorted(cues, key=first.__getitem__):
             rule = self.rules[rid]
             out.append(TopicMatch(rid, rule.label, tuple(cues[rid]), rule.pulls, rule.pole, rule.passages, first[rid]))
         return out
