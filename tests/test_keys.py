@@ -230,3 +230,16 @@ async def test_tampered_wrapped_key_makes_only_that_person_unreadable(tmp_path):
         assert (await s.list_entries(b))[0].unreadable
         r = await s.check_all_keys()
         assert r == (1, 1)
+
+
+def test_sealing_the_same_text_twice_never_repeats_a_nonce_and_opens_only_with_its_aad():
+    """AES-GCM is broken by a repeated nonce under one key: every seal draws a fresh one."""
+    from bot.core.keys import DataKey, DecryptError, NONCE_BYTES, new_data_key
+
+    dk = DataKey(new_data_key())
+    blobs = [dk.seal(b"the same answer", b"sessions\x00s1\x00o1\x00") for _ in range(20_000)]
+    nonces = {b[1:1 + NONCE_BYTES] for b in blobs}
+    assert len(nonces) == len(blobs)
+    assert all(dk.open(b, b"sessions\x00s1\x00o1\x00") == b"the same answer" for b in blobs[:50])
+    with pytest.raises(DecryptError):
+        dk.open(blobs[0], b"sessions\x00s2\x00o1\x00")

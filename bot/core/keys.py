@@ -26,6 +26,7 @@ import hmac
 import os
 import re
 import secrets
+import ssl
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -316,7 +317,10 @@ class DataKey:
         raise TypeError("DataKey cannot be pickled")
 
     def seal(self, plaintext: bytes, aad: bytes) -> bytes:
-        nonce = secrets.token_bytes(NONCE_BYTES)
+        # A fresh random 96-bit nonce from OpenSSL's CSPRNG (reseeded on fork). Not os.urandom:
+        # that is a system call which lets go of the interpreter lock, and every turn seals once,
+        # so the store's writer thread would take the lock from the event loop on each turn.
+        nonce = ssl.RAND_bytes(NONCE_BYTES)
         return FORMAT_V1 + nonce + self._aead.encrypt(nonce, plaintext, aad)
 
     def open(self, blob: bytes, aad: bytes) -> bytes:
