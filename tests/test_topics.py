@@ -217,3 +217,49 @@ def test_topics_command_explain():
     assert "over-claiming" in proc.stdout and "brain" in proc.stdout and "cautions-and-cultural-humility.3" in proc.stdout
     empty = run_cli("topics", "--explain", stdin="We booked the next session.\n")
     assert empty.returncode == 0 and empty.stdout.strip()
+
+
+def test_negation_scope_counts_words_not_characters():
+    long = "x" * 300
+    assert "chaos" not in ids(f"No {long} chaotic moments.")  # two words back, however long
+    assert "chaos" in ids("No doubt about it, she is often and quite chaotic.")
+    assert "chaos" in ids("No one else in the family is ever so chaotic.")  # six words back: out of reach
+    assert "chaos" not in ids("No one in the family is chaotic.")  # six words back: in reach
+    assert "chaos" in ids("She is not sure she was chaotic.")  # a not-negator, skipped when counting
+    assert "chaos" in ids("She is not, sure, chaotic.")  # the comma ends the clause
+
+
+def test_shortcuts_give_the_plain_scan():
+    """The scan after non-word characters, the negation pre-check and the clause search back from the
+    cue are shortcuts: switched off one by one they must not change a single hit."""
+    import random
+
+    from bench.core import Answers
+
+    rng = random.Random(5)
+    cues = [c.rstrip("*") for t in PACK.topics for c in t.cues]
+    bits = ["not", "no", "never", "denies", "ruled out", "can't", "n’t", "not sure", "or", "and any", "but", "however",
+            "she", "was", "very", "zoë", "x_y", "—", "(", ")", ",", ".", ";", "-", " - ", "\n", "’"]
+    texts = [c[0] for c in CASES] + NOTHING + [Answers(s).next(800) for s in range(5)]
+    for _ in range(150):
+        words = [rng.choice(cues) if rng.random() < 0.4 else rng.choice(bits) for _ in range(rng.randint(1, 25))]
+        texts.append(" ".join(words))
+    screen = __import__("bot.core.safety", fromlist=["safety_screen"]).safety_screen()
+    for matcher in (M.matcher, screen.matcher):
+        expected = [matcher.scan(t) for t in texts]
+        for attr, off in (("_after_gap", None), ("_near", None), ("_local_breaks", False)):
+            saved = getattr(matcher, attr)
+            setattr(matcher, attr, off)
+            try:
+                assert [matcher.scan(t) for t in texts] == expected, attr
+            finally:
+                setattr(matcher, attr, saved)
+
+
+def test_cue_beginning_with_a_hyphen_still_matches_as_before():
+    m = CueMatcher({"a": ["-dash", "over*"], "b": ["overwhelm", "rupture", "rupture and repair"]}, NegationRules.load())
+    assert m._after_gap is None  # such a cue needs the plain \b scan
+    hits = m.scan("A -dash, overwhelm, overwhelmed; not rupture and repair.")
+    assert [(h.words, h.rules, h.negated) for h in hits] == [
+        (" -dash", ("a",), False), ("overwhelm", ("b",), False), ("overwhelmed", ("a",), False),
+        ("rupture and repair", ("b",), True)]

@@ -3,12 +3,18 @@
 All cues of all rules become ONE regular expression: a prefix trie of the cue phrases rendered
 as nested alternations (so the engine tries a handful of first letters at each word start, not
 hundreds of phrases), wrapped in a look-ahead so overlapping cues are all seen in a single pass
-over the lower-cased text. Each matched phrase is mapped back to its cue by a dictionary
-lookup (exact phrases) or a longest-stem lookup (`overwhelm*`).
+over the lower-cased text. The pass tries the expression only just after a non-word character
+(every cue begins with a word character), so the positions inside words cost next to nothing.
+Each matched phrase is mapped back to its cue by a dictionary lookup (phrases as usually written,
+bare stems and their common endings, all precomputed from the content) or else a longest-stem
+lookup (`overwhelm*`).
 
 Negation is a small scope rule (content/negation.yaml): a negator within a few words before the
-cue, in the same clause, cancels it; two negators cancel each other. The same `CueMatcher`
-serves risk screening (bot/core/safety.py).
+cue, in the same clause, cancels it; two negators cancel each other. It is worked out only for
+cues of negatable rules, and only where a pre-check (one anchored match on the reversed text,
+word by word back from the cue) finds a word that could negate; the clause is then searched back
+from the cue, not over the whole text. Nothing derived from the text outlives the call. The same
+`CueMatcher` serves risk screening (bot/core/safety.py).
 """
 from __future__ import annotations
 
