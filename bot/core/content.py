@@ -158,7 +158,12 @@ class Pack:
         return next(t for t in self.terms if t.id == term_id)
 
     def topic(self, topic_id: str) -> TopicRule:
-        return next(t for t in self.topics if t.id == topic_id)
+        """The topic rule with this id (KeyError when there is none)."""
+        by_id = self.__dict__.get("_topics_by_id")
+        if by_id is None:  # built once: the flow looks topics up several times per answer
+            by_id = {t.id: t for t in reversed(self.topics)}  # the first rule of an id wins, as a scan would
+            object.__setattr__(self, "_topics_by_id", by_id)
+        return by_id[topic_id]
 
     def all_claims(self) -> Iterator[Claim]:
         """Every claim in source order, SMART rows, key terms and questions included."""
