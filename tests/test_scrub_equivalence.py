@@ -69,3 +69,57 @@ def test_ascii_twins_only_where_they_agree() -> None:
     assert not P._ascii_ok("a\x1cb") and P._ascii_ok("plain text 123") and not P._ascii_ok("café")
     out = P.scrub("born\x1c14 March 2024 and 14\x1cMarch 2024").text
     assert "2024" not in out
+
+
+NAME_ATOMS = ["Maria", "maria", "MARIA", "Smith", "smith", "Baker", "baker", "O'Brien", "o'brien", "'s", "'t", "don't", "I", "I'm",
+              "A", "a", "c", "C", "Dr", "Dr.", "dr", "mr", "Mrs", "J.", "j.k.", "met with", "my client", "her son", "her friend",
+              "supervisee", "said", "asked", "told", "and", "her aunt", "oluwaseun", "priya", "Priya", "Raman", "van", "de", "Will",
+              "will", "May", "June", "Grace", "hope", "Daniel J. Siegel", "Dan Siegel", "window of tolerance", "Today", "The",
+              "St", "Mary's", "Hospital", "o'clock", "rock'n'roll", "a'a", "Jean-Luc", "Smith-Jones", "iPhone", "McDonald",
+              "c'est", "faith", "us", "US", "07700 900123", "jo@x.com", "14/03/1987", "-", ".", ",", ";", "(", ")", "\"", "'", "\n"]
+
+
+def test_sparse_name_pass_equals_dense(monkeypatch) -> None:
+    # the sparse pass (ASCII text, few candidates) gives exactly the dense pass's spans; forced on every text here
+    monkeypatch.setattr(P, "_SPARSE_TOKENS_PER_CANDIDATE", 1)
+    d = P._data()
+    rnd = random.Random(9)
+    used = 0
+    for _ in range(3000):
+        text = "".join(rnd.choice(NAME_ATOMS) + rnd.choice([" ", " ", "", ", ", ". ", "\n", "-", "'"])
+                       for _ in range(rnd.randint(1, 40)))
+        taken = P._structured(text, d)
+        got = P._names_sparse(text, d, taken)
+        if got is None:
+            continue
+        used += 1
+        assert got == P._names_dense(text, d, taken), text
+    assert used > 2000
+
+
+def test_sparse_name_pass_linear_on_joined_tokens() -> None:
+    # one 100,000-character token of apostrophe-joined runs: each run is walked back over once
+    import time
+
+    text = ("a'aa'" * 20_000)[:100_000]
+    t0 = time.perf_counter()
+    P.scrub(text)
+    assert time.perf_counter() - t0 < 2.0
+
+
+def test_spelled_email_starts_equal_finditer() -> None:
+    d = P._data()
+    regex = d.rules_ascii[2]
+    assert d.rules[2].kind == "EMAIL" and d.rules[2].anchor == "dottld"
+    rnd = random.Random(10)
+    atoms = ["jo", "smith", ".", "@", " @ ", " at ", "AT", "[at]", "( at )", "<at>", "example", "com", "org", "co.uk", "x", "_",
+             "%", "+", "-", " ", "  ", "\n", "a" * 70, "b.c.d.e.f", "jo.smith", "at", "@@", "(", "]", "1", "cat", "net", ".io"]
+    found = 0
+    for _ in range(4000):
+        text = "".join(rnd.choice(atoms) + rnd.choice(["", "", " ", "."]) for _ in range(rnd.randint(1, 40)))
+        lo = rnd.randint(0, len(text) // 3)
+        hi = rnd.randint(lo, len(text))
+        want = [m.span() for m in regex.finditer(text, lo, hi)]
+        found += bool(want)
+        assert P._spelled_email_spans(text, regex, lo, hi) == want, (text, lo, hi)
+    assert found > 20

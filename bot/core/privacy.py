@@ -13,10 +13,15 @@ Two passes, both linear in the input:
    anchor (digits, "@", a domain ending, ...). Named institutions ("Riverside
    Primary", "St Mary's Hospital") become PLACE. Overlaps are resolved
    longest-first.
-2. Person names via one tokenising regex and set look-ups: first/last names from
-   faker's person providers, ordinary English words from
-   content/privacy/english_words.txt, the allow-list in
-   content/privacy/vocabulary.yaml and every word of content/ipnb/*.yaml.
+   On ASCII text without a spelled "dot", the spelled-out email rule is tried only
+   where a local part ends at an "@" or a spelled "at".
+2. Person names via set look-ups: first/last names from faker's person providers,
+   ordinary English words from content/privacy/english_words.txt, the allow-list in
+   content/privacy/vocabulary.yaml and every word of content/ipnb/*.yaml. ASCII text
+   with few candidate tokens (capitalised words, words no skip list holds) is not
+   tokenised whole: C-level searches find the candidates and their neighbours are
+   tokenised on demand; other text is tokenised by one regex split. Both give the
+   same names.
 
 Data is loaded once (lazily, under a lock) and shared read-only, so `scrub` is
 pure and thread-safe. This module must not import discord.
@@ -297,6 +302,18 @@ class _Data:
         self.skip_tokens = self.safe_lower | frozenset(
             w for w in (self.english | self.source_words | self.vocab_words) if w.islower() and w not in special
         )
+
+        # for _names_sparse (ASCII text): skip_tokens hold no upper-case ASCII letter, so a token with one
+        # is never skipped; the lower-case entries as bytes, for a set difference with the text's letter runs
+        self.sparse_ok = not any(any("A" <= c <= "Z" for c in w) for w in self.skip_tokens)
+        self.skip_bytes = frozenset(w.encode("ascii") for w in self.skip_tokens if w.isascii())
+        self.title_bytes = frozenset(t.encode("ascii") for t in self.titles if t.isascii() and t.isalpha())
+        self.sparse_ok = self.sparse_ok and len(self.title_bytes) == len(self.titles)
+        letter_keys = sorted(k for k in self.phrases if len(k) == 1 and k.isascii() and k.isalpha())
+        self.letter_phrase_runs = frozenset(x.encode("ascii") for k in letter_keys for x in (k, k.upper()))
+        self.letter_phrase_rx = re.compile(
+            "(?<![A-Za-z])[" + "".join(k + k.upper() for k in letter_keys) + "](?![A-Za-z])") if letter_keys else None
+        self.sparse_ok = self.sparse_ok and all(len(k) > 1 or k in letter_keys for k in self.phrases)
 
         tlds: set[str] = {str(t).lower() for t in vocab.get("extra_tlds") or ()}
         try:
@@ -877,6 +894,57 @@ def _anchor_windows(text: str, name: str, d: _Data, fast: bool, low: str) -> lis
     return _windows(text, (d.anchors_ascii if fast else d.anchors)[name])
 
 
+_EMAIL_LOCAL = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.%+-")
+_ASCII_SPACE = frozenset(" \t\n\r\f\v")
+_AT_BRACKET = re.compile(r"[\[\(\{<]\s*(?i:at)\s*[\]\)\}>]", re.ASCII)
+_AT_WORD = re.compile(r"(?i:at)(?<=\s..)(?=\s)", re.ASCII)
+_EMAIL_LOCAL_MAX = 64 + 4 * 65  # [\w%+-]{1,64}(?:\.[\w%+-]{1,64}){0,4}
+
+
+def _spelled_email_spans(text: str, regex: re.Pattern, lo: int, hi: int) -> list[tuple[int, int]]:
+    """`regex.finditer(text, lo, hi)` spans for the spelled-out email rule on ASCII text without "dot"
+    (its {dot} is then only "."), trying only the positions where a match can start.
+
+    A match is local part, {at}, domain. The local part is a run of [\w.%+-] that must reach the {at}
+    (whose first character, a space, "@" or an opening bracket, is not in that class), and the rule's
+    look-behind forbids a start inside such a run; so a match starts where the run before an "@", a
+    bracketed "at" or a spaced "at" (past the spaces) starts, at most 324 characters back. Trying
+    those starts in order, each at or after the previous match's end, is what `finditer` does."""
+    ats: list[int] = []
+    i = text.find("@", lo, hi)
+    while i != -1:
+        ats.append(i)
+        i = text.find("@", i + 1, hi)
+    ats += [m.start() for m in _AT_BRACKET.finditer(text, lo, hi)]
+    ats += [m.start() for m in _AT_WORD.finditer(text, lo, hi)]
+    if not ats:
+        return []
+    if len(ats) > 8 + (hi - lo) // 64:  # dense "@"s or "at"s: one C-level scan is cheaper
+        return [span for span in map(re.Match.span, regex.finditer(text, lo, hi))]
+    starts = set()
+    local, space = _EMAIL_LOCAL, _ASCII_SPACE
+    for a in ats:
+        q = a
+        while q > lo and text[q - 1] in space:
+            q -= 1
+        p = q
+        stop = max(lo, q - _EMAIL_LOCAL_MAX - 1)
+        while p > stop and text[p - 1] in local:
+            p -= 1
+        if p < q and (p == lo or text[p - 1] not in local):
+            starts.add(p)
+    out = []
+    pos = lo
+    for p in sorted(starts):
+        if p < pos:
+            continue
+        m = regex.match(text, p, hi)
+        if m is not None:
+            out.append(m.span())
+            pos = m.end()
+    return out
+
+
 def _structured(text: str, d: _Data) -> list[tuple[int, int, str, str]]:
     cands: list[tuple[int, int, int, str, int]] = []  # (-length, priority, start, kind, end)
     windows: dict[str, list[tuple[int, int]]] = {}
@@ -907,6 +975,11 @@ def _structured(text: str, d: _Data) -> list[tuple[int, int, str, str]]:
         kind, group, check, need, prio = rule.kind, rule.group, rule.check, rule.need, rule.priority
         regex = regexes[ri]
         plain = group == 0 and check is None and kind not in ("URL", "NAME")
+        if rule.anchor == "dottld" and kind == "EMAIL" and fast and "dot" not in low:
+            # the spelled-out email rule: its matches, from the few positions where one can start
+            for lo, hi in spans:
+                cands += [(s - e, prio, s, kind, e) for s, e in _spelled_email_spans(text, regex, lo, hi)]
+            continue
         for lo, hi in spans:
             if need:
                 ok = needs_ok.get((lo, hi, need))
@@ -981,7 +1054,418 @@ def _joins(gap: str, left: str) -> bool:
     return _CHAIN_GAP.fullmatch(gap) is not None and ("." not in gap or len(left) == 1)
 
 
+# ASCII text: the same decisions, visiting only the tokens that can matter (see _names)
+_LETTER_MASK = bytes(97 if 65 <= c <= 90 or 97 <= c <= 122 else 32 for c in range(256))
+_KEEP_LETTERS = bytes(c if 65 <= c <= 90 or 97 <= c <= 122 else 32 for c in range(256))
+_TOKEN_ASCII = re.compile(_TOKEN_SPLIT_ASCII.pattern[1:-1])
+# the look-ahead after a token's apostrophe: a run that does NOT join ("'s", "'t", "'re", ...)
+_NO_JOIN = re.compile(r"(?:[sStTdDmM]|[rR][eE]|[vV][eE]|[lL][lL])\b")
+# an upper-case letter inside a token of two or more characters (or next to an apostrophe)
+# upper-case letters -> "A", lower-case -> "a", the apostrophe kept, the rest -> " "
+_CASE_MASK = bytes(65 if 65 <= c <= 90 else 97 if 97 <= c <= 122 else 39 if c == 39 else 32 for c in range(256))
+# on that mask: an upper-case letter inside a token of two or more characters (or next to an apostrophe)
+_UPPER_IN_WORD_MASK = re.compile(rb"A(?:(?=[aA'])|(?<=[a']A))")
+# an apostrophe that joins two letter runs into one token ("O'Brien", "o'clock")
+_JOINING_APOSTROPHE = re.compile(r"'(?<=[A-Za-z]')(?![sStTdDmM]\b|[rR][eE]\b|[vV][eE]\b|[lL][lL]\b)[A-Za-z]")
+# the sparse pass pays when there is at most one candidate token per this many letter runs
+_SPARSE_TOKENS_PER_CANDIDATE = 12
+
+
+def _names_sparse(text: str, d: _Data, taken: list[tuple[int, int, str, str]]):
+    """`_names_dense` for ASCII text, without tokenising all of it: the tokens the dense pass would
+    examine (those not in `skip_tokens`, except lone letters that follow no title and start no phrase)
+    are found by C-level searches, and their neighbours are tokenised on demand. Returns None when
+    the text has too many candidates for this to pay (the caller then runs the dense pass)."""
+    n_text = len(text)
+    raw = text.encode("ascii")
+    lm = raw.translate(_LETTER_MASK)  # letters -> "a", the rest -> " "
+    tok_match = _TOKEN_ASCII.match
+    tok_search = _TOKEN_ASCII.search
+    no_join = _NO_JOIN.match
+    cache: dict[int, tuple[int, int, str]] = {}  # token start -> (start, end, word)
+    run_token: dict[int, int] = {}  # letter-run start inside a token -> the token's start
+
+    def containing(p: int) -> tuple[int, int, str]:
+        """The token holding the letter at p (each letter run is walked back over at most once)."""
+        r = lm.rfind(b" ", 0, p) + 1
+        walked = []
+        while r >= 2 and text[r - 1] == "'" and lm[r - 2] == 97 and no_join(text, r) is None:
+            known = run_token.get(r)
+            if known is not None:
+                r = known
+                break
+            walked.append(r)
+            r = lm.rfind(b" ", 0, r - 2) + 1
+        for x in walked:
+            run_token[x] = r
+        got = cache.get(r)
+        if got is None:
+            m = tok_match(text, r)
+            got = cache[r] = (r, m.end(), m.group())
+        return got
+
+    prev_cache: dict[int, tuple[int, int, str] | None] = {}
+    next_cache: dict[int, tuple[int, int, str] | None] = {}
+
+    def before(s: int):
+        """The token before the one starting at s (None for the first)."""
+        if s in prev_cache:
+            return prev_cache[s]
+        q = lm.rfind(b"a", 0, s)
+        got = prev_cache[s] = None if q < 0 else containing(q)
+        return got
+
+    def after(e: int):
+        """The first token starting at or after e (None if there is none)."""
+        if e in next_cache:
+            return next_cache[e]
+        m = tok_search(text, e)
+        if m is None:
+            got = None
+        else:
+            s = m.start()
+            got = cache.get(s)
+            if got is None:
+                got = cache[s] = (s, m.end(), m.group())
+        next_cache[e] = got
+        return got
+
+    skip = d.skip_tokens
+    titles, phrases = d.titles, d.phrases
+    # 1. discovery, giving up (None) once the candidates are too many for this to pay
+    bound = (lm.count(b" a") + (lm[:1] == b"a")) // _SPARSE_TOKENS_PER_CANDIDATE  # letter runs / ratio
+    cm = raw.translate(_CASE_MASK)
+    # cheap C-level counts first: capitalised words, capitals before an apostrophe ("I'm"), apostrophes
+    # between letters; each bounds the Python-level steps below
+    if (cm.count(b"Aa") + cm.count(b"AA") + cm.count(b"A'") > bound
+            or cm.count(b"a'a") + cm.count(b"a'A") + cm.count(b"A'a") > bound):
+        return None
+    kept = raw.translate(_KEEP_LETTERS)  # letters, the rest -> " "
+    runs_all = set(kept.split())
+    runs = runs_all - d.skip_bytes
+    look = [r for r in runs if len(r) > 1 and r.islower()]
+    # lower-case titles, even those in skip_tokens: a lone letter after one is examined
+    look += [r for r in d.title_bytes.intersection(runs_all) if r not in runs]
+    if len(look) > bound:
+        return None
+    starts: set[int] = set()
+    # tokens with an upper-case letter and two or more characters (one search per such token)
+    m = _UPPER_IN_WORD_MASK.search(cm)
+    while m is not None:
+        tok = containing(m.start())
+        starts.add(tok[0])
+        if len(starts) > bound:
+            return None
+        m = _UPPER_IN_WORD_MASK.search(cm, tok[1])
+    # tokens of letter runs joined by an apostrophe ("o'clock")
+    m = _JOINING_APOSTROPHE.search(text)
+    while m is not None:
+        tok = containing(m.start() - 1)
+        starts.add(tok[0])
+        if len(starts) > bound:
+            return None
+        m = _JOINING_APOSTROPHE.search(text, tok[1])
+    padded = b" " + kept + b" "  # a whole letter run r is b" r " here, one position to the right
+    if sum(padded.count(b" " + r + b" ") for r in look) > bound:
+        return None
+    if look:
+        for word in look:
+            word = b" " + word + b" "
+            i = padded.find(word)
+            while i != -1:
+                tok = containing(i)
+                starts.add(tok[0])
+                if len(starts) > bound:
+                    return None
+                i = padded.find(word, tok[1])  # the next whole run after this token
+    if d.letter_phrase_rx is not None and not runs_all.isdisjoint(d.letter_phrase_runs):
+        if sum(padded.count(b" " + r + b" ") for r in d.letter_phrase_runs) > bound:
+            return None
+        m = d.letter_phrase_rx.search(text)
+        while m is not None:
+            tok = containing(m.start())
+            starts.add(tok[0])
+            if len(starts) > bound:
+                return None
+            m = d.letter_phrase_rx.search(text, tok[1])
+    cands: list[tuple[int, int, str]] = []
+    for s in starts:
+        tok = cache[s]
+        w = tok[2]
+        if w.lower() in titles:  # a lone letter right after a title is examined too
+            nxt = after(tok[1])
+            if nxt is not None and len(nxt[2]) == 1 and nxt[2] not in skip:
+                cands.append(nxt)
+        if w not in skip:
+            cands.append(tok)
+    cands = sorted(set(cands))
+    # blocked: tokens overlapping a structured find, or inside a protected phrase
+    spans_taken = sorted((s, e) for s, e, _k, _v in taken)
+    t_starts = [s for s, _e in spans_taken]
+    t_ends = [e for _s, e in spans_taken]
+    phrase_blocked: set[int] = set()
+
+    def blocked(tok) -> bool:
+        if tok[0] in phrase_blocked:
+            return True
+        if not t_starts:
+            return False
+        i = bisect_left(t_starts, tok[1]) - 1
+        return i >= 0 and t_ends[i] > tok[0]
+
+    safe = d.safe_lower
+    first, last, names, english = d.first, d.last, d.names, d.english
+    vocab, source, months = d.vocab_words, d.source_words, d.months_namelike
+    relation, naming, person_prev = d.relation_cues, d.naming_cues, d.person_prev
+    is_name: dict[int, tuple[int, int, str]] = {}
+    deferred: set[int] = set()
+
+    def initial(tok) -> bool:
+        j = tok[0] - 1
+        while j >= 0 and text[j] in " \t\"“‘'([*_":
+            j -= 1
+        if j < 0:
+            return True
+        ch = text[j]
+        if ch == ".":
+            p = before(tok[0])
+            if p is not None and p[1] == j:
+                pw = p[2].lower()
+                if pw in titles or len(pw) == 1:
+                    return False
+        return ch in _INITIAL_PREV or ch in "-–—" and (j == 0 or text[j - 1] in "\n ")
+
+    def compound(tok) -> bool:
+        s, e = tok[0], tok[1]
+        if e < n_text - 1 and text[e] == "-" and text[e + 1].islower():
+            return True
+        return s > 1 and text[s - 1] == "-" and text[s - 2].islower()
+
+    skip_until = 0
+    for tok in cands:
+        s, e, w = tok
+        if s < skip_until or blocked(tok):
+            continue
+        lw = w.lower()
+        if len(w) == 1 and lw not in phrases:
+            ptok = before(s)
+            if ptok is None or ptok[2].lower() not in titles:
+                continue
+        if lw in safe and w.islower():
+            continue
+        if lw in phrases:
+            hit = None
+            for ph in phrases[lw]:
+                cur = tok
+                toks = [tok]
+                ok = True
+                for j in range(1, len(ph)):
+                    nxt = after(cur[1])
+                    if nxt is None or nxt[2].lower() != ph[j] or not _PHRASE_GAP.fullmatch(text, cur[1], nxt[0]):
+                        ok = False
+                        break
+                    toks.append(nxt)
+                    cur = nxt
+                if ok:
+                    hit = toks
+                    break
+            if hit:
+                phrase_blocked.update(t[0] for t in hit)
+                skip_until = hit[-1][1]
+                continue
+        if lw in titles:
+            continue
+        ptok = before(s)
+        prev = ptok[2].lower() if ptok is not None else ""
+        cap = w[0].isupper()
+        pgap = text[ptok[1]:s] if ptok is not None else ""
+        cue_gap = ptok is not None and _CUE_GAP.fullmatch(pgap) is not None
+        if lw in months:
+            if cap and cue_gap and prev in person_prev and prev not in ("and", "from", "by", "for", "about", "between"):
+                is_name[s] = tok
+            continue
+        if lw in vocab:
+            continue
+        adjacent_prev = ptok is not None and _ADJ_GAP.fullmatch(pgap) is not None
+        if cap and adjacent_prev and prev in titles and not blocked(ptok):
+            is_name[s] = tok
+            continue
+        if cap and cue_gap and len(w) > 1 and not w.isupper() and (prev in relation or prev in naming):
+            is_name[s] = tok
+            continue
+        if lw in source:
+            continue
+        if len(w) == 1:
+            continue
+        if w.isupper():
+            if lw in names and len(w) >= 4 and lw not in english:
+                is_name[s] = tok
+            continue
+        if compound(tok):
+            continue
+        if cue_gap and prev in naming and (lw in first or (cap and lw not in english)):
+            is_name[s] = tok
+            continue
+        if cue_gap and prev in relation and (cap or (lw in first and lw not in english)):
+            is_name[s] = tok
+            continue
+        if cap:
+            if not initial(tok):
+                if lw in names or lw not in english:
+                    is_name[s] = tok
+                continue
+            if lw in names:
+                if lw not in english or (lw in first and lw not in d.commonish):
+                    is_name[s] = tok
+                else:
+                    deferred.add(s)
+                continue
+            if lw not in english:
+                is_name[s] = tok
+            continue
+        # lower case
+        if adjacent_prev and prev in titles and len(lw) > 2 and lw not in english and not blocked(ptok):
+            is_name[s] = tok
+            continue
+
+        def next_is_person_verb() -> bool:
+            nxt = after(e)
+            return nxt is not None and _NEXT_GAP.fullmatch(text, e, nxt[0]) is not None and nxt[2].lower() in d.person_next
+
+        if cue_gap and (prev in d.strong_cues or prev in relation) and lw not in english and lw not in d.commonish:
+            after_ch = text[e:e + 1]
+            strong = prev in d.strong_cues
+            if lw in names or next_is_person_verb() or strong and (
+                after_ch in (",", ".", ";", "!", "?", ")") or not after_ch
+                or after_ch in ("'", "’") and text[e + 1:e + 2] in ("s", "S") and not text[e + 2:e + 3].isalpha()
+            ):
+                is_name[s] = tok
+                continue
+        if (lw not in first and cue_gap and prev in _MEETING_CUES and len(lw) >= 3 and lw.isalpha()
+                and lw not in english and lw not in d.commonish and next_is_person_verb()):
+            is_name[s] = tok
+            continue
+        if lw in first:
+            if lw not in english:
+                is_name[s] = tok
+            elif lw not in d.commonish and cue_gap and prev in person_prev:
+                after_ch = text[e:e + 1]
+                if next_is_person_verb() or after_ch in (",", ".", ";", "!", "?", "'", "’") or not after_ch:
+                    is_name[s] = tok
+
+    # chain extension (the closure does not depend on the visiting order)
+    work = list(is_name.values())
+    while work:
+        tok = work.pop()
+        nt = after(tok[1])
+        if nt is not None and nt[0] not in is_name and not blocked(nt):
+            g = text[tok[1]:nt[0]]
+            w = nt[2]
+            lw = w.lower()
+            if _joins(g, tok[2]) and lw not in vocab and lw not in source:
+                if w[0].isupper() and (lw in names or lw not in english or len(w) == 1):
+                    is_name[nt[0]] = nt
+                    work.append(nt)
+                elif w.islower() and lw in last and lw not in english:
+                    is_name[nt[0]] = nt
+                    work.append(nt)
+                elif lw in _NAME_PARTICLES:
+                    nn = after(nt[1])
+                    if nn is not None and nn[2][0].isupper() and _SP_GAP.fullmatch(text, nt[1], nn[0]):
+                        is_name[nt[0]] = nt
+                        work.append(nt)
+                        if nn[0] not in is_name:
+                            is_name[nn[0]] = nn
+                            work.append(nn)
+        pt = before(tok[0])
+        if pt is not None and pt[0] not in is_name and not blocked(pt) and _BACK_GAP.fullmatch(text, pt[1], tok[0]):
+            w = pt[2]
+            lw = w.lower()
+            if w[0].isupper() and lw in first and lw not in vocab and lw not in months and (
+                pt[0] in deferred or not initial(pt) and lw not in source
+            ):
+                is_name[pt[0]] = pt
+                work.append(pt)
+    # single capital letter + "." before a capitalised surname: "J. Smith"
+    for tok in [before(s) for s in list(is_name)]:
+        if tok is None:
+            continue
+        w = tok[2]
+        if len(w) == 1 and w.isupper() and w not in ("I", "A") and not blocked(tok):
+            nt = after(tok[1])
+            if nt is not None and _INIT_GAP.fullmatch(text, tok[1], nt[0]):
+                is_name[tok[0]] = tok
+
+    # confirmation: other occurrences of a found name. Every token of two or more characters that is
+    # not in skip_tokens was found above (in `starts`); the others are lower-case skip words
+    confirmed = {t[2].lower() for t in is_name.values() if len(t[2]) > 1}
+    if confirmed:
+        occ = [t for t in map(cache.__getitem__, starts) if t[0] not in is_name and t[2].lower() in confirmed]
+        for word in confirmed.intersection(skip):
+            if not word.isalpha():  # an apostrophe: search the text itself, keep whole tokens only
+                k = len(word)
+                i = text.find(word)
+                while i != -1:
+                    nxt = i + 1
+                    if i not in is_name and (i == 0 or lm[i - 1] == 32):
+                        t = containing(i)
+                        nxt = max(nxt, t[1])
+                        if t[0] == i and t[1] == i + k:
+                            occ.append(t)
+                    i = text.find(word, nxt)
+                continue
+            word = b" " + word.encode("ascii") + b" "
+            i = padded.find(word)
+            while i != -1:
+                nxt = i + 1
+                if i not in is_name:
+                    t = containing(i)
+                    nxt = max(nxt, t[1])
+                    if t[2].lower() in confirmed:
+                        occ.append(t)
+                i = padded.find(word, nxt)
+        for t in occ:
+            if t[0] in is_name or blocked(t):
+                continue
+            w = t[2]
+            lw = w.lower()
+            if lw not in vocab and lw not in source and lw not in months:
+                if w[0].isupper() or lw not in d.commonish:
+                    is_name[t[0]] = t
+
+    spans: list[tuple[int, int, tuple[str, ...]]] = []
+    order = sorted(is_name.values())
+    pos = 0
+    while pos < len(order):
+        k = order[pos]
+        group = [k]
+        j = k
+        while pos + 1 < len(order):
+            nt = after(j[1])
+            if nt is None or nt[0] != order[pos + 1][0] or not _joins(text[j[1]:nt[0]], j[2]):
+                break
+            j = order[pos + 1]
+            group.append(j)
+            pos += 1
+        pos += 1
+        s, e = k[0], j[1]
+        if e < n_text and text[e] == "." and len(j[2]) == 1:
+            e += 1
+        spans.append((s, e, tuple(t[2].lower() for t in group if len(t[2]) > 1)))
+    return spans
+
+
 def _names(text: str, d: _Data, taken: list[tuple[int, int, str, str]]) -> list[tuple[int, int, tuple[str, ...]]]:
+    """Return name spans (start, end, lower-case tokens): `_names_sparse` on ASCII text when it
+    applies, else `_names_dense`; both give the same spans."""
+    if d.sparse_ok and text.isascii():
+        got = _names_sparse(text, d, taken)
+        if got is not None:
+            return got
+    return _names_dense(text, d, taken)
+
+
+def _names_dense(text: str, d: _Data, taken: list[tuple[int, int, str, str]]) -> list[tuple[int, int, tuple[str, ...]]]:
     """Return name spans (start, end, lower-case tokens).
 
     One tokenisation (`re.split`, offsets by `accumulate`), then per-token decisions only
