@@ -82,6 +82,7 @@ NAME_ATOMS = ["Maria", "maria", "MARIA", "Smith", "smith", "Baker", "baker", "O'
 def test_sparse_name_pass_equals_dense(monkeypatch) -> None:
     # the sparse pass (ASCII text, few candidates) gives exactly the dense pass's spans; forced on every text here
     monkeypatch.setattr(P, "_SPARSE_TOKENS_PER_CANDIDATE", 1)
+    monkeypatch.setattr(P, "_SPARSE_MIN_CHARS", 0)
     d = P._data()
     rnd = random.Random(9)
     used = 0
@@ -123,3 +124,16 @@ def test_spelled_email_starts_equal_finditer() -> None:
         found += bool(want)
         assert P._spelled_email_spans(text, regex, lo, hi) == want, (text, lo, hi)
     assert found > 20
+
+
+def test_long_digit_windows_run_members_one_by_one_with_same_candidates() -> None:
+    # windows over 2,000 characters where few members' needs hold run those members one by one
+    d = P._data()
+    rnd = random.Random(11)
+    digitish = ["1", "12", "123", "07700", "900123", "2024", " ", " ", "  ", "-", "(", ")", "+", "+44", "0", "9", "99", "110",
+                "4111 1111 1111 1111", "943 476 5919", "123-45-6789", "\n", ",", "1 1 1 1 1 1 1 1 1 1 1 1 1"]
+    texts = ["1 " * 1500, "9" * 3000, "(1) " * 800, "+1 " * 1000]
+    texts += ["".join(rnd.choice(digitish) for _ in range(rnd.randint(600, 1500))) for _ in range(30)]
+    texts += [t + " Maria born 3 March 2024 at 12 Hill Road" for t in texts[:6]]
+    for text in texts:
+        assert sorted(P._structured(text, d)) == _slow_structured(text, d), text[:80]

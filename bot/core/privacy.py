@@ -841,6 +841,41 @@ def _places(text: str, d: _Data) -> list[tuple[int, int, int, str, str]]:
     return out
 
 
+# In a long window (hostile digit runs: one window over the whole text) most members' cheap needs can
+# fail; those members yield nothing there, but the combined expression still tries them at every
+# position. With at most _COMBO_MIN_LIVE members left, they run one by one instead (same candidates:
+# each as its own `finditer`, which the combined expression reproduces).
+_COMBO_SPLIT_WINDOW = 2000
+_COMBO_MIN_LIVE = 5
+
+
+def _run_live_one_by_one(rules: list[_Rule], active, text: str, lo: int, hi: int, fast: bool, d: _Data, feats: dict,
+                         needs_ok: dict, cands: list) -> bool:
+    """Run the members of `active` whose needs hold in [lo, hi) one by one, if they are few; else False."""
+    live = []
+    for member in active:
+        need = rules[member[0]].need
+        if need:
+            ok = needs_ok.get((lo, hi, need))
+            if ok is None:
+                ok = needs_ok[(lo, hi, need)] = all(_has(text, lo, hi, chars, feats) for chars in need)
+            if not ok:
+                continue
+        live.append(member)
+    if len(live) > _COMBO_MIN_LIVE:
+        return False
+    regexes = d.rules_ascii if fast else [r.regex for r in rules]
+    for i, _gw, _gv in live:
+        rule = rules[i]
+        group, check, kind, prio = rule.group, rule.check, rule.kind, rule.priority
+        for m in regexes[i].finditer(text, lo, hi):
+            vs, ve = m.span(group)
+            if vs == ve or check is not None and not check(text[vs:ve]):
+                continue
+            cands.append((vs - ve, prio, vs, kind, ve))
+    return True
+
+
 def _run_combo(combo: _Combo, text: str, d: _Data, fast: bool, low: str, windows: dict, feats: dict, needs_ok: dict,
                cands: list) -> None:
     """The rules of `combo`, as if each ran `finditer` on its own over its windows (see _Combo)."""
@@ -854,6 +889,8 @@ def _run_combo(combo: _Combo, text: str, d: _Data, fast: bool, low: str, windows
         spans = windows[anchor] = _anchor_windows(text, anchor, d, fast, low)
     regex = combo.regex_ascii if fast else combo.regex
     for lo, hi in spans:
+        if hi - lo > _COMBO_SPLIT_WINDOW and _run_live_one_by_one(rules, active, text, lo, hi, fast, d, feats, needs_ok, cands):
+            continue
         last_end = dict.fromkeys(combo.rules, -1)  # per rule: where its own finditer would resume
         for m in regex.finditer(text, lo, hi):
             s = m.start()
@@ -910,6 +947,9 @@ def _spelled_email_spans(text: str, regex: re.Pattern, lo: int, hi: int) -> list
     look-behind forbids a start inside such a run; so a match starts where the run before an "@", a
     bracketed "at" or a spaced "at" (past the spaces) starts, at most 324 characters back. Trying
     those starts in order, each at or after the previous match's end, is what `finditer` does."""
+    limit = 8 + (hi - lo) // 64  # more possible starts (dense "@"s or "at"s): one C-level scan is cheaper
+    if text.count("@", lo, hi) > limit:
+        return [span for span in map(re.Match.span, regex.finditer(text, lo, hi))]
     ats: list[int] = []
     i = text.find("@", lo, hi)
     while i != -1:
@@ -919,7 +959,7 @@ def _spelled_email_spans(text: str, regex: re.Pattern, lo: int, hi: int) -> list
     ats += [m.start() for m in _AT_WORD.finditer(text, lo, hi)]
     if not ats:
         return []
-    if len(ats) > 8 + (hi - lo) // 64:  # dense "@"s or "at"s: one C-level scan is cheaper
+    if len(ats) > limit:
         return [span for span in map(re.Match.span, regex.finditer(text, lo, hi))]
     starts = set()
     local, space = _EMAIL_LOCAL, _ASCII_SPACE
@@ -1069,6 +1109,7 @@ _UPPER_IN_WORD_MASK = re.compile(rb"A(?:(?=[aA'])|(?<=[a']A))")
 _JOINING_APOSTROPHE = re.compile(r"'(?<=[A-Za-z]')(?![sStTdDmM]\b|[rR][eE]\b|[vV][eE]\b|[lL][lL]\b)[A-Za-z]")
 # the sparse pass pays when there is at most one candidate token per this many letter runs
 _SPARSE_TOKENS_PER_CANDIDATE = 12
+_SPARSE_MIN_CHARS = 1500  # shorter texts: its fixed costs do not pay
 
 
 def _names_sparse(text: str, d: _Data, taken: list[tuple[int, int, str, str]]):
@@ -1134,6 +1175,8 @@ def _names_sparse(text: str, d: _Data, taken: list[tuple[int, int, str, str]]):
     titles, phrases = d.titles, d.phrases
     # 1. discovery, giving up (None) once the candidates are too many for this to pay
     bound = (lm.count(b" a") + (lm[:1] == b"a")) // _SPARSE_TOKENS_PER_CANDIDATE  # letter runs / ratio
+    if not bound:  # a handful of words in a long text: the split is cheap
+        return None
     cm = raw.translate(_CASE_MASK)
     # cheap C-level counts first: capitalised words, capitals before an apostrophe ("I'm"), apostrophes
     # between letters; each bounds the Python-level steps below
@@ -1458,7 +1501,7 @@ def _names_sparse(text: str, d: _Data, taken: list[tuple[int, int, str, str]]):
 def _names(text: str, d: _Data, taken: list[tuple[int, int, str, str]]) -> list[tuple[int, int, tuple[str, ...]]]:
     """Return name spans (start, end, lower-case tokens): `_names_sparse` on ASCII text when it
     applies, else `_names_dense`; both give the same spans."""
-    if d.sparse_ok and text.isascii():
+    if d.sparse_ok and len(text) >= _SPARSE_MIN_CHARS and text.isascii():
         got = _names_sparse(text, d, taken)
         if got is not None:
             return got
