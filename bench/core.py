@@ -9,7 +9,6 @@ save (renders the journal entry and stores it).
 from __future__ import annotations
 
 import asyncio
-import gc
 import os
 import sqlite3
 import tempfile
@@ -22,6 +21,7 @@ from bot.core.flow import CLOSING, RISK_HOLD, Event
 from bot.core.keys import encode_secret, generate_secret
 from bot.core.reflection import ReflectionService
 from bot.core.render import environment, render_output
+from bot.gc_policy import settled
 from bot.store import open_store
 
 from bench.workload import MARKER, Answers
@@ -167,15 +167,13 @@ async def core_run(root: Path, users: int, synchronous: str, seed: int, answer_c
         inst = Instrument(store)
         batches0 = store.batches
         lat: list[float] = []
-        gc.collect()
-        gc.freeze()  # as the bot runner does after start-up
         try:
-            cpu0, t0 = time.process_time(), time.perf_counter()
-            done = await asyncio.gather(*(reflection(svc, o, g, lat, answer_chars) for o, g in zip(owners, gens)))
-            secs = time.perf_counter() - t0
-            cpu = time.process_time() - cpu0
+            with settled():  # as the bot runner does after start-up
+                cpu0, t0 = time.process_time(), time.perf_counter()
+                done = await asyncio.gather(*(reflection(svc, o, g, lat, answer_chars) for o, g in zip(owners, gens)))
+                secs = time.perf_counter() - t0
+                cpu = time.process_time() - cpu0
         finally:
-            gc.unfreeze()
             inst.close()
         commits = store.batches - batches0
     c = inst.c
@@ -222,15 +220,11 @@ async def store_run(root: Path, users: int, synchronous: str, states: list[dict]
 
         await one(store.keyring.pseudonym("user", "warmup"), -1)
         batches0 = store.batches
-        gc.collect()
-        gc.freeze()
-        try:
+        with settled():
             cpu0, t0 = time.process_time(), time.perf_counter()
             done = await asyncio.gather(*(one(o, k) for k, o in enumerate(owners)))
             secs = time.perf_counter() - t0
             cpu = time.process_time() - cpu0
-        finally:
-            gc.unfreeze()
         commits = store.batches - batches0
     return CoreResult(sum(done), secs, [], 0, 0, 0, [], commits, db, raw_ids, cpu)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.core import TURNS_PER_REFLECTION, core_run, raw_run, scan_db, store_run, typical_states
-from bench.stages import med, open_loop, pct, run_stages
+from bench.stages import open_loop, pct, run_stages
 
 REQUIRED_KEYS = ("core_vs_raw_normal", "core_vs_raw_full", "p99_ms_at_100_per_s", "match_ms_4000", "scrub_ms_4000",
                  "bytes_per_idle_session", "e2e_p99_ms", "startup_vs_import_discord")

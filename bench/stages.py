@@ -15,6 +15,7 @@ from bot.core.keys import DataKey, new_data_key, row_aad
 from bot.core.privacy import scrub
 from bot.core.reflection import ReflectionService
 from bot.core.topics import topic_matcher
+from bot.gc_policy import settled
 from bot.store import open_store
 
 from bench.core import Answers, bench_env, fresh_dir, render_outputs
@@ -174,10 +175,11 @@ async def open_loop(root: Path, rate: float, seconds: float, rounds: int, synchr
             return None
 
         out = {"real": [], "control": []}
-        for r in range(rounds):
-            for name in (("control", "real") if r % 2 == 0 else ("real", "control")):
-                secs = seconds if name == "real" else max(seconds / 2, 0.5)
-                out[name] += await _open_loop(rate, secs, real if name == "real" else control)
+        with settled():  # as the bot runner does once started
+            for r in range(rounds):
+                for name in (("control", "real") if r % 2 == 0 else ("real", "control")):
+                    secs = seconds if name == "real" else max(seconds / 2, 0.5)
+                    out[name] += await _open_loop(rate, secs, real if name == "real" else control)
     return out
 
 

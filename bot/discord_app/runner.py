@@ -1,7 +1,6 @@
 """Start (or only sync) the Discord bot over an open store."""
 from __future__ import annotations
 
-import gc
 import logging
 import sys
 
@@ -9,6 +8,7 @@ import discord
 
 from bot.config import Config
 from bot.core.render import render
+from bot.gc_policy import settle
 from bot.logs import setup_logging
 from bot.services import build_services
 
@@ -34,11 +34,7 @@ async def run_bot(config: Config, token: str, sync_only: bool = False, sync_guil
                     synced = await bot.tree.sync(guild=guild)
                     print(render("cli/synced.j2", count=len(synced), guild=bool(guild)))
                     return 0
-                # start-up objects (modules, content pack, templates, discord.py) move to the
-                # permanent generation, so full collections stop re-scanning them (measured: ~2-5%
-                # less CPU per turn in bench/, within the noise of a shared box; see RESULTS.md)
-                gc.collect()
-                gc.freeze()
+                settle()  # start-up objects frozen, young generation collected less often (bot/gc_policy.py)
                 await bot.start(token)
     except SecretKeyProblem as exc:
         print(str(exc), file=sys.stderr)
