@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from bot.core.flow import CLOSING, ENDED, EVENTS, OPENING, PAUSED, RISK_HOLD, Event, Output
+from bot.core.flow import CLOSING, ENDED, EVENTS, OPENING, PAUSED, RISK_HOLD, Event, NotNow, Output, commands_in
 from bot.core.reflection import ReflectionService, Turn
 from bot.core.render import render, render_output
 
@@ -33,7 +33,10 @@ class Terminal:
         for o in outputs:
             if not o.template:
                 continue
-            text = render_output(o, target="plain")
+            if isinstance(o, NotNow):  # the terminal's own wording: commands are typed with a "/"
+                text = render("terminal/not_now.j2", target="plain", command=o.command, commands=o.commands)
+            else:
+                text = render_output(o, target="plain")
             if text.strip():
                 self.out.write(text + "\n\n")
         self.out.flush()
@@ -76,7 +79,7 @@ class Terminal:
             if line is None:
                 await self.send(turn, Event("pause"))
                 return 0
-            event = self.parse(line)
+            event = self.parse(line, turn.phase)
             if event is None:
                 continue
             turn = await self.send(turn, event)
@@ -104,10 +107,16 @@ class Terminal:
             return await self.send(turn, Event("decline"))
         return turn
 
-    def parse(self, line: str) -> Event | None:
+    def parse(self, line: str, phase: str | None = None) -> Event | None:
+        """A line typed at the prompt: "/command", or an answer. Where no answer is expected (the
+        preview asks "save or discard"), a bare command word is that command."""
         text = line.strip()
         if not text:
             return None
+        if phase is not None and not text.startswith("/"):
+            available = commands_in(phase)
+            if "answer" not in available and text.lower() in available:
+                return Event(text.lower())
         if text.startswith("/"):
             kind = text[1:].split()[0].lower() if len(text) > 1 else ""
             if kind in EVENTS and kind != "answer":

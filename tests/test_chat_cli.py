@@ -122,3 +122,21 @@ def test_chat_and_journal_use_the_database_named_in_config(tmp_path):
     (tmp_path / "config.yaml").write_text("synchronous: SOMETIMES\n", encoding="utf-8")
     broken = run("journal", "list")
     assert broken.returncode == 2 and "config.yaml: synchronous: 'SOMETIMES' is not one of NORMAL, FULL" in broken.stderr
+
+
+def test_at_the_preview_a_bare_save_saves_and_a_sentence_is_told_the_typed_commands(tmp_path):
+    """The preview asks "save or discard": typing the word (no slash) does it; typing more text is
+    answered with the commands as they are typed in the terminal."""
+    lines = ANSWERS + ["Actually one more thought about her mother.", "save"]
+    proc = chat(tmp_path, lines, "--case", "A.B.", "--yes")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "There is no question waiting for an answer just now. You can type:" in out
+    assert "/save" in out.split("There is no question waiting")[1] and "/discard" in out
+    assert "Saved to your journal" in out
+
+
+def test_while_asking_a_one_word_answer_is_an_answer_not_a_command(tmp_path):
+    proc = chat(tmp_path, ["skip", "/pause"], "--case", "A.B.", "--yes")
+    assert proc.returncode == 0, proc.stderr
+    assert "Question 2 of 6" in proc.stdout and "Paused at question 2 of 6" in proc.stdout
