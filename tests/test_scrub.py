@@ -213,6 +213,16 @@ def test_places_are_one_place_token() -> None:
     assert scrub("She works at the University of Leeds.").text == "She works at the [PLACE-1]."
 
 
+def test_named_centres_are_places_and_generic_ones_stay() -> None:
+    """A GP's medical centre or a family centre names a place; "the Trauma Centre" does not."""
+    assert scrub("The GP at Riverside Medical Centre refused a referral.").text == "The GP at [PLACE-1] refused a referral."
+    assert scrub("She attends Hope Family Centre twice a week.").text == "She attends [PLACE-1] twice a week."
+    assert scrub("She volunteers at Oakwood Community Center.").text == "She volunteers at [PLACE-1]."
+    for kept in ("He was seen at the Trauma Centre.", "We met in the City Centre.", "The Crisis Centre called.",
+                 "He works at the Leisure Centre.", "the children's centre was closed", "a centre of gravity"):
+        assert scrub(kept).text == kept
+
+
 def test_lower_case_initials_and_abbreviations() -> None:
     assert scrub("spoke with j.s. today").text == "spoke with [NAME-1] today"
     assert scrub("j.k. and J.K. were both there").text == "[NAME-1] and [NAME-1] were both there"
