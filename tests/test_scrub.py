@@ -213,6 +213,12 @@ def test_places_are_one_place_token() -> None:
     assert scrub("She works at the University of Leeds.").text == "She works at the [PLACE-1]."
 
 
+def test_weekdays_in_the_plural_are_not_names() -> None:
+    for kept in ("She goes on Fridays.", "Mondays are hard for him.", "on Saturdays and Sundays"):
+        assert scrub(kept).text == kept
+    assert scrub("I saw Maria on Fridays.").text == "I saw [NAME-1] on Fridays."
+
+
 def test_named_centres_are_places_and_generic_ones_stay() -> None:
     """A GP's medical centre or a family centre names a place; "the Trauma Centre" does not."""
     assert scrub("The GP at Riverside Medical Centre refused a referral.").text == "The GP at [PLACE-1] refused a referral."
