@@ -213,6 +213,11 @@ def test_places_are_one_place_token() -> None:
     assert scrub("She works at the University of Leeds.").text == "She works at the [PLACE-1]."
 
 
+def test_an_address_at_the_end_of_a_sentence_keeps_the_full_stop() -> None:
+    assert scrub("She moved to 27 Victoria Road. Then it got worse.").text == "She moved to [ADDRESS-1]. Then it got worse."
+    assert scrub("She lives at 12 Hill Rd. now").text == "She lives at [ADDRESS-1] now"  # an abbreviation keeps its own
+
+
 def test_weekdays_in_the_plural_are_not_names() -> None:
     for kept in ("She goes on Fridays.", "Mondays are hard for him.", "on Saturdays and Sundays"):
         assert scrub(kept).text == kept

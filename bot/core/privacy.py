@@ -398,9 +398,11 @@ _DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
 _DAY_REST = r"(?:(?<=[12])\d|(?<=3)[01]|(?<=0)[1-9]|(?<=[1-9]))(?:st|nd|rd|th)?"
 _STATES = ("AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND"
            "|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY")
-_SUFFIX = (r"(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Dr|Boulevard|Blvd|Court|Ct|Place|Pl|Terrace|Ter|Way"
-           r"|Close|Crescent|Cres|Square|Sq|Highway|Hwy|Parkway|Pkwy|Circle|Cir|Gardens|Grove|Row|Mews|Hill|Walk"
-           r"|Park|Trail|Green)")
+# the street-type word ending an address: an abbreviation takes its full stop ("Hill Rd."), a whole
+# word does not (the full stop after "27 Victoria Road." ends the sentence and stays)
+_SUFFIX_END = (r"(?:(?:St|Rd|Ave|Ln|Dr|Blvd|Ct|Pl|Ter|Cres|Sq|Hwy|Pkwy|Cir)\b\.?"
+               r"|(?:Street|Road|Avenue|Lane|Drive|Boulevard|Court|Place|Terrace|Way|Close|Crescent|Square|Highway"
+               r"|Parkway|Circle|Gardens|Grove|Row|Mews|Hill|Walk|Park|Trail|Green)\b)")
 _STREET_WORDS = ("Street|Road|Avenue|Lane|Drive|Boulevard|Terrace|Crescent|Grove|Gardens|Mews|Blvd|Ave|Rd|Parkway|Highway"
                  "|Square")
 _STREET_WORD_LIST = tuple(_STREET_WORDS.split("|"))
@@ -457,7 +459,7 @@ def _build_rules(tlds: list[str]) -> list[_Rule]:
                        + r"(?i:'s|’s|\s+is|\s+was|\s+turns|\s+will\s+be|\s+is\s+now|\s+was\s+now|\s+'?m|\s+am)(?i:\s+)"
                          r"(?P<v>9\d|1[01]\d)\b" + _NOT_UNITS + r"|out\b|of\b|on\b)\b)"), 3, group="v", anchor=N),
         # addresses and postcodes
-        _Rule("ADDRESS", c(rf"\d(?<!\w\d)\d{{0,4}}[A-Za-z]?(?:-\d{{1,5}})?,?\s+(?:[A-Z][\w'’-]{{0,30}}\.?\s+){{1,3}}{_SUFFIX}\b\.?"
+        _Rule("ADDRESS", c(rf"\d(?<!\w\d)\d{{0,4}}[A-Za-z]?(?:-\d{{1,5}})?,?\s+(?:[A-Z][\w'’-]{{0,30}}\.?\s+){{1,3}}{_SUFFIX_END}"
                            r"(?:,?\s+(?:Apt|Apartment|Flat|Unit|Suite|Ste|#)\.?\s*#?\s*\w{1,6})?"
                            r"(?:,\s*[A-Z][a-z]{1,30}(?:\s+[A-Z][a-z]{1,30}){0,2}(?=[\s,.;:)!?]|$))?"
                            r"(?:,?\s+\d{5}(?:-\d{4})?(?!\w))?"), 5, anchor=D),
