@@ -218,6 +218,16 @@ def test_an_address_at_the_end_of_a_sentence_keeps_the_full_stop() -> None:
     assert scrub("She lives at 12 Hill Rd. now").text == "She lives at [ADDRESS-1] now"  # an abbreviation keeps its own
 
 
+def test_reference_and_crime_numbers_are_ids_but_fractions_are_not() -> None:
+    assert scrub("Reference 2023/AB/00417 on the safeguarding referral.").text == \
+        "Reference [ID-1] on the safeguarding referral."
+    assert scrub("Crime number 47/12345/23 was given.").text == "Crime number [ID-1] was given."
+    assert scrub("referral ref: CAMHS-2024-0091").text == "referral ref: [ID-1]"
+    for kept in ("the case 2/3 of the way", "patient 1/2 dose", "client 1/1 session", "in reference to 2 sessions",
+                 "incident 55 was logged", "a file/folder"):
+        assert scrub(kept).text == kept
+
+
 def test_weekdays_in_the_plural_are_not_names() -> None:
     for kept in ("She goes on Fridays.", "Mondays are hard for him.", "on Saturdays and Sundays"):
         assert scrub(kept).text == kept

@@ -157,6 +157,8 @@ def _v_alnum_id(s: str) -> bool:
 
 
 def _v_keyword_id(s: str) -> bool:
+    if "/" in s:  # "2023/AB/00417", "47/12345/23"; not a fraction ("case 2/3 of the way", "patient 1/2 dose")
+        return len(s) >= 5 and sum(c.isdigit() for c in s) >= 3
     return any(c.isdigit() for c in s) and len(s) >= 3
 
 
@@ -481,9 +483,11 @@ def _build_rules(tlds: list[str]) -> list[_Rule]:
         _Rule("ID", c(_kw(("mrn", r"medical\s+record", "record", "patient", "chart", "case", "account", "acct", "policy", "member",
                            "insurance", "hospital", "nhs", "ni", r"national\s+insurance", "licen[cs]e", "passport", "plate",
                            "registration", "reg", "vin", "serial", "device", "ssn", r"social\s+security", r"health\s+plan",
-                           "beneficiary", "certificate", "client", "badge", "employee", "staff", "student", "id"), ci=True)
+                           "beneficiary", "certificate", "client", "badge", "employee", "staff", "student", "id",
+                           "reference", "ref", "crime", "incident", "file"), ci=True)
                       + r"(?i:\b\.?(?:\s*(?:number|num|no\.?|#|id|code))?\s*(?:is|was|=|:|#|no\.?)?\s*)"
-                        r"(?P<v>(?i:[A-Z0-9][A-Z0-9-]{2,24}))(?![\w-])"), 3, group="v", check=_v_keyword_id, anchor=N),
+                        r"(?P<v>(?i:[A-Z0-9][A-Z0-9-]{1,24}(?:/[A-Z0-9-]{1,12}){1,4}|[A-Z0-9][A-Z0-9-]{2,24}))(?![\w/-])"), 3, group="v",
+              check=_v_keyword_id, anchor=N),
         _Rule("ID", c(r"[A-Z](?<!\w[A-Z])[A-Z]\d{2}\s?[A-Z]{3}\b"), 6, anchor=N),  # UK vehicle registration
         _Rule("PHONE", c(r"[\d(+](?<![\w+].)(?:(?<=\+)1[\s.-]?(?:\(\d{3}\)\s?|\d{3}[\s.-]?)|(?<=1)[\s.-]?(?:\(\d{3}\)\s?|\d{3}[\s.-]?)"
                          r"|(?<=\()\d{3}\)\s?|(?<=\d)\d{2}[\s.-]?)\d{3}[\s.-]?\d{4}(?![\w])"), 4, check=_v_phone, anchor=D),
