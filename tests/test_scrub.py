@@ -228,6 +228,15 @@ def test_reference_and_crime_numbers_are_ids_but_fractions_are_not() -> None:
         assert scrub(kept).text == kept
 
 
+def test_a_username_named_by_its_platform_is_a_handle() -> None:
+    assert scrub("Her Snapchat is emzzz_04 and her Discord is emily#4821.").text == \
+        "Her Snapchat is [HANDLE-1] and her Discord is [HANDLE-2]."
+    assert scrub("his instagram: jay.m.2009").text == "his instagram: [HANDLE-1]"
+    assert scrub("Username: jess_01").text == "Username: [HANDLE-1]"
+    for kept in ("Her Instagram is private.", "she can't handle 3.5 hours", "He is on TikTok a lot.", "I snapped."):
+        assert scrub(kept).text == kept
+
+
 def test_weekdays_in_the_plural_are_not_names() -> None:
     for kept in ("She goes on Fridays.", "Mondays are hard for him.", "on Saturdays and Sundays"):
         assert scrub(kept).text == kept

@@ -156,6 +156,11 @@ def _v_alnum_id(s: str) -> bool:
     return not _UNIT.fullmatch(s.replace("-", ""))
 
 
+def _v_handle(s: str) -> bool:
+    s = s.lstrip("@")
+    return any(c.isdigit() or c in "_." for c in s) and not s.replace(".", "").isdigit()
+
+
 def _v_keyword_id(s: str) -> bool:
     if "/" in s:  # "2023/AB/00417", "47/12345/23"; not a fraction ("case 2/3 of the way", "patient 1/2 dose")
         return len(s) >= 5 and sum(c.isdigit() for c in s) >= 3
@@ -433,6 +438,13 @@ def _build_rules(tlds: list[str]) -> list[_Rule]:
                        rf"{tld}\b(?:/[^\s<>\"'()]{{0,2048}})?"), 2, anchor="domain"),
         _Rule("HANDLE", c(r"@(?<![\w@.]@)[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,30}[A-Za-z0-9_])?"), 3, anchor="at"),
         _Rule("HANDLE", c(r"[\w.](?<![\w#][\w.])[\w.]{1,31}#\d{4}(?!\w)"), 3, gate=("#",), anchor=D),
+        # a username named by its platform ("her Snapchat is emzzz_04"): only values with a digit, "_" or "."
+        _Rule("HANDLE", c(_kw(("snapchat", "snap", "instagram", "insta", "tiktok", "twitter", "discord", "facebook",
+                               "whatsapp", "telegram", "reddit", "twitch", "xbox", "psn", "gamertag", "username",
+                               r"user\s+name", "handle"), ci=True)
+                          + r"(?i:\b(?:\s+(?:name|handle|id|username|account))?\s*(?:is|was|=|:)?\s*)"
+                            r"(?P<v>@?[A-Za-z0-9_](?:[A-Za-z0-9_.]{1,28}[A-Za-z0-9_]))(?!\w)"), 3, group="v",
+              check=_v_handle, anchor=N),
         _Rule("IP", c(rf"\d(?<![\w.]\d){_OCTET_REST}\.(?:{_OCTET}\.){{2}}{_OCTET}(?!\w|\.\d)"), 2, anchor=D),
         _Rule("IP", c(r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.\d{1,3}){0,3}(?![\w:])"), 2,
               check=_v_ip6, anchor="colons"),
@@ -503,7 +515,8 @@ def _build_rules(tlds: list[str]) -> list[_Rule]:
         _Rule("NAME", c(r"[A-Za-z](?<!\w.)(?:(?<=[A-Z])\.\s?[A-Z]\.(?:\s?[A-Z]\.)?|(?<=[a-z])\.[a-z]\.(?:[a-z]\.)?)(?!\w)"),
               7, anchor="initials"),
     ]
-    return [dataclasses.replace(rule, need=need) if need else rule for rule, need in zip(r, _NEEDS)]
+    # strict: a rule added without its entry in _NEEDS would shift every later rule's needs
+    return [dataclasses.replace(rule, need=need) if need else rule for rule, need in zip(r, _NEEDS, strict=True)]
 
 
 # a special need: an ASCII letter right next to a digit ("x1", "1x"); the alphanumeric ID rule
@@ -513,10 +526,10 @@ _ADJ_RX = re.compile(r"[A-Za-z]\d|\d[A-Za-z]")
 # ASCII text: digits -> "1", letters -> "a", the rest -> "0"; the pair is then a bytes.find
 _CLASS_MASK = bytes(49 if 48 <= c <= 57 else 97 if 65 <= c <= 90 or 97 <= c <= 122 else 48 for c in range(256))
 
-# per rule above, in order (digit-anchored rules only; see _Rule.need)
+# per rule above, in order, one entry per rule (checked at load; see _Rule.need)
 _NEEDS: tuple[tuple[str, ...], ...] = (
     (), (), (), (), (), (),                          # MENTION, EMAIL x2, URL x2, HANDLE @
-    ("#",), (".",), (),                              # HANDLE #, IPv4, IPv6
+    ("#",), ("A",), (".",), (),                      # HANDLE #, HANDLE named by its platform, IPv4, IPv6
     ("A",), ("A",), ("A",), ("-/.",), ("/.-",),      # DATE: day month, month day, month year, ISO, numeric
     ("A", "/"), ("A",),                              # DATE: keyword m/d, keyword "the 14th"
     ("A",), (), ("A",), ("A",),                      # AGE
