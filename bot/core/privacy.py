@@ -854,18 +854,22 @@ _COMBO_SPLIT_WINDOW = 2000
 _COMBO_MIN_LIVE = 5
 
 
+def _needs_hold(text: str, lo: int, hi: int, need: tuple[str, ...], feats: dict, needs_ok: dict) -> bool:
+    """Whether every character need of a rule holds in [lo, hi); remembered per window and need."""
+    ok = needs_ok.get((lo, hi, need))
+    if ok is None:
+        ok = needs_ok[(lo, hi, need)] = all(_has(text, lo, hi, chars, feats) for chars in need)
+    return ok
+
+
 def _run_live_one_by_one(rules: list[_Rule], active, text: str, lo: int, hi: int, fast: bool, d: _Data, feats: dict,
                          needs_ok: dict, cands: list) -> bool:
     """Run the members of `active` whose needs hold in [lo, hi) one by one, if they are few; else False."""
     live = []
     for member in active:
         need = rules[member[0]].need
-        if need:
-            ok = needs_ok.get((lo, hi, need))
-            if ok is None:
-                ok = needs_ok[(lo, hi, need)] = all(_has(text, lo, hi, chars, feats) for chars in need)
-            if not ok:
-                continue
+        if need and not _needs_hold(text, lo, hi, need, feats, needs_ok):
+            continue
         live.append(member)
     if len(live) > _COMBO_MIN_LIVE:
         return False
@@ -907,12 +911,8 @@ def _run_combo(combo: _Combo, text: str, d: _Data, fast: bool, low: str, windows
                 last_end[i] = e
                 rule = rules[i]
                 need = rule.need
-                if need:
-                    ok = needs_ok.get((lo, hi, need))
-                    if ok is None:
-                        ok = needs_ok[(lo, hi, need)] = all(_has(text, lo, hi, chars, feats) for chars in need)
-                    if not ok:
-                        continue
+                if need and not _needs_hold(text, lo, hi, need, feats, needs_ok):
+                    continue
                 vs, ve = regs[gv] if gv else (s, e)
                 if vs == ve:
                     continue
@@ -1026,12 +1026,8 @@ def _structured(text: str, d: _Data) -> list[tuple[int, int, str, str]]:
                 cands += [(s - e, prio, s, kind, e) for s, e in _spelled_email_spans(text, regex, lo, hi)]
             continue
         for lo, hi in spans:
-            if need:
-                ok = needs_ok.get((lo, hi, need))
-                if ok is None:
-                    ok = needs_ok[(lo, hi, need)] = all(_has(text, lo, hi, chars, feats) for chars in need)
-                if not ok:
-                    continue
+            if need and not _needs_hold(text, lo, hi, need, feats, needs_ok):
+                continue
             if plain:  # no per-match work beyond the span (hostile input can give 30,000 matches)
                 cands += [(s - e, prio, s, kind, e) for s, e in map(span, regex.finditer(text, lo, hi)) if s != e]
                 continue
