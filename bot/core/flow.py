@@ -168,14 +168,6 @@ class Passages(Output):
     topics: tuple[TopicView, ...]
     passages: tuple[Passage, ...]
 
-    @property
-    def references(self) -> list[tuple[int, str]]:
-        return Sources(self.passages).references
-
-    @property
-    def any_uncited(self) -> bool:
-        return Sources(self.passages).any_uncited
-
     def context(self) -> dict[str, Any]:
         return {"noticed": tuple((t.label, t.cues) for t in self.topics),
                 "sources": Sources(self.passages) if self.passages else None}
