@@ -5,9 +5,9 @@ expressions, discord.py) is moved to the permanent generation, so no collection 
 The youngest generation is then collected after 50,000 allocations instead of 700: with
 thousands of reflections in flight, each full collection walks every live session object, and at
 the default rate those walks made a turn ~25% dearer at 10,000 open reflections than at 100. At
-50,000 the per-turn cost stays flat with the number in flight; a young collection still takes
-only a fraction of a millisecond, and the older generations keep their default ratios, so cyclic
-garbage is still collected.
+50,000 the per-turn cost stays flat with the number in flight; a young collection of 50,000
+containers takes about 1 ms (the open-loop p99 at 100 turns/s stayed under 5 ms), and the older
+generations keep their default ratios, so cyclic garbage is still collected.
 """
 from __future__ import annotations
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import contextvars
 import re
-from pathlib import Path
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Callable
 
 from jinja2 import FileSystemLoader, StrictUndefined
@@ -28,8 +28,7 @@ _TARGET: contextvars.ContextVar[str] = contextvars.ContextVar("render_target", d
 
 _MD_SPECIAL = re.compile(r"[\\*_~`|>\[\]()#-]")
 _MENTION = re.compile(r"@(everyone|here)|<(@[!&]?|#)(\d+)>")
-
-
+# a character either of the two could act on (_MD_SPECIAL's, plus the "@" and "<" a mention starts with)
 _NEEDS_ESCAPE = re.compile(r"[\\*_~`|>\[\]()#@<-]")
 
 
@@ -53,7 +52,7 @@ def _finalize(value: Any) -> Any:
         return escape_discord(value) if _TARGET.get() == "discord" else value
     if value is None:
         return ""
-    if t is Safe or isinstance(value, Safe):
+    if isinstance(value, Safe):
         return str(value)
     if isinstance(value, str) and _TARGET.get() == "discord":
         return escape_discord(value)
